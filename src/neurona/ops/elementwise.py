@@ -1,0 +1,616 @@
+"""Elementwise ops: arithmetic, math functions and activations, each with its derivative beside it.
+
+Binary ops broadcast like NumPy; the engine sums broadcast gradients back to each input's shape.
+Dtypes follow PyTorch: a Python number never widens a tensor (``float32 * 2.0`` stays float32),
+integers meet floats as the float, float32 meets float64 as float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from neurona.errors import ShapeError, fmt_shape
+from neurona.tensor import Function, Tensor
+
+_SCALARS = (int, float, bool, np.generic)
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _scalar(value: Any, like: Tensor) -> Tensor:
+    """A Python number as a 0-d tensor that takes the other operand's dtype (a 'weak' scalar)."""
+    kind = like.data.dtype.kind
+    if isinstance(value, bool | np.bool_):
+        dtype = like.data.dtype
+    elif isinstance(value, int | np.integer):
+        dtype = like.data.dtype if kind in "iuf" else np.int64
+    else:
+        dtype = like.data.dtype if kind == "f" else np.float32
+    return Tensor._wrap(np.asarray(value, dtype=dtype))
+
+
+def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """PyTorch's promotion: higher category wins; within one, a 0-d tensor does not widen the other."""
+    if a.dtype == b.dtype:
+        return a.dtype
+    ca, cb = _CATEGORY.get(a.dtype.kind, 2), _CATEGORY.get(b.dtype.kind, 2)
+    if ca != cb:
+        return a.dtype if ca > cb else b.dtype
+    if a.ndim == 0 and b.ndim > 0:
+        return b.dtype
+    if b.ndim == 0 and a.ndim > 0:
+        return a.dtype
+    return np.promote_types(a.dtype, b.dtype)
+
+
+def as_tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors of one dtype (bool masks are left as they are: NumPy casts them)."""
+    if not isinstance(a, Tensor):
+        a = _scalar(a, b) if isinstance(a, _SCALARS) else as_tensor(a)
+    if not isinstance(b, Tensor):
+        b = _scalar(b, a) if isinstance(b, _SCALARS) else as_tensor(b)
+    if a.data.dtype != b.data.dtype:
+        dtype = result_dtype(a.data, b.data)
+        if a.data.dtype != dtype and a.data.dtype.kind != "b":
+            a = cast(a, dtype)
+        if b.data.dtype != dtype and b.data.dtype.kind != "b":
+            b = cast(b, dtype)
+    return a, b
+
+
+def _broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ShapeError:
+    return ShapeError(
+        f"{op}: shapes {fmt_shape(a.shape)} and {fmt_shape(b.shape)} cannot be broadcast together; "
+        "each dimension, aligned from the right, must be equal or 1."
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# dtype cast
+# --------------------------------------------------------------------------------------------------
+class Cast(Function):
+    """y = x as another dtype;  dy/dx = 1 (cast back to the input's dtype)."""
+
+    def forward(self, ctx, x):
+        self.src = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, ctx, grad):
+        return cast(grad, self.src)
+
+
+def cast(x: Tensor, dtype: Any) -> Tensor:
+    dtype = np.dtype(dtype)
+    if x.data.dtype == dtype:
+        return x
+    if dtype.kind != "f" or x.data.dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))  # integer/bool results carry no gradient
+    return Cast.apply(x, dtype=dtype)
+
+
+# --------------------------------------------------------------------------------------------------
+# arithmetic
+# --------------------------------------------------------------------------------------------------
+class _Binary(Function):
+    def forward(self, ctx, a, b):
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            raise _broadcast_error(type(self).__name__.lower(), a, b) from None
+
+
+class Add(_Binary):
+    """y = a + b;  dy/da = 1, dy/db = 1"""
+
+    compute = staticmethod(np.add)
+
+    def backward(self, ctx, grad):
+        return grad, grad
+
+
+class Sub(_Binary):
+    """y = a - b;  dy/da = 1, dy/db = -1"""
+
+    compute = staticmethod(np.subtract)
+
+    def backward(self, ctx, grad):
+        return grad, (-grad if ctx.inputs[1].requires_grad else None)
+
+
+class Mul(_Binary):
+    """y = a * b;  dy/da = b, dy/db = a"""
+
+    compute = staticmethod(np.multiply)
+
+    def backward(self, ctx, grad):
+        a, b = ctx.inputs
+        return (grad * b if a.requires_grad else None), (grad * a if b.requires_grad else None)
+
+
+class Div(_Binary):
+    """y = a / b;  dy/da = 1/b, dy/db = -a/b^2"""
+
+    compute = staticmethod(np.divide)
+
+    def backward(self, ctx, grad):
+        a, b = ctx.inputs
+        ga = grad / b if a.requires_grad else None
+        gb = -grad * a / (b * b) if b.requires_grad else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x;  dy/dx = -1"""
+
+    def forward(self, ctx, x):
+        return np.negative(x)
+
+    def backward(self, ctx, grad):
+        return -grad
+
+
+class PowScalar(Function):
+    """y = x^p for a constant p;  dy/dx = p x^(p-1)"""
+
+    def forward(self, ctx, x):
+        return np.power(x, x.dtype.type(self.p))
+
+    def backward(self, ctx, grad):
+        (x,) = ctx.inputs
+        if self.p == 2:
+            return grad * 2.0 * x
+        return grad * self.p * x ** (self.p - 1)
+
+
+class Pow(_Binary):
+    """y = a^b;  dy/da = b a^(b-1), dy/db = y ln(a)"""
+
+    compute = staticmethod(np.power)
+
+    def forward(self, ctx, a, b):
+        y = super().forward(ctx, a, b)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(self, ctx, grad):
+        a, b = ctx.inputs
+        (y,) = ctx.saved
+        ga = grad * b * a ** (b - 1) if a.requires_grad else None
+        gb = grad * y * log(a) if b.requires_grad else None
+        return ga, gb
+
+
+def add(a: Any, b: Any) -> Tensor:
+    return Add.apply(*pair(a, b))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    return Sub.apply(*pair(a, b))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(*pair(a, b))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    a, b = pair(a, b)
+    if a.data.dtype.kind != "f":  # true division of integers gives floats, as in torch
+        a, b = cast(a, np.float32), cast(b, np.float32)
+    return Div.apply(a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - torch's name
+    if isinstance(a, Tensor) and isinstance(b, _SCALARS) and not isinstance(b, bool):
+        if b == 1:
+            return a
+        return PowScalar.apply(a, p=float(b) if a.data.dtype.kind == "f" else b)
+    return Pow.apply(*pair(a, b))
+
+
+# --------------------------------------------------------------------------------------------------
+# unary math
+# --------------------------------------------------------------------------------------------------
+class Exp(Function):
+    """y = e^x;  dy/dx = y"""
+
+    def forward(self, ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(self, ctx, grad):
+        (y,) = ctx.saved
+        return grad * y
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x"""
+
+    def forward(self, ctx, x):
+        return np.log(x)
+
+    def backward(self, ctx, grad):
+        return grad / ctx.inputs[0]
+
+
+class Log1p(Function):
+    """y = ln(1 + x);  dy/dx = 1/(1 + x)"""
+
+    def forward(self, ctx, x):
+        return np.log1p(x)
+
+    def backward(self, ctx, grad):
+        return grad / (ctx.inputs[0] + 1.0)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1/(2y)"""
+
+    def forward(self, ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(self, ctx, grad):
+        (y,) = ctx.saved
+        return grad / (y * 2.0)
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x"""
+
+    def forward(self, ctx, x):
+        return np.sin(x)
+
+    def backward(self, ctx, grad):
+        return grad * cos(ctx.inputs[0])
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x"""
+
+    def forward(self, ctx, x):
+        return np.cos(x)
+
+    def backward(self, ctx, grad):
+        return -grad * sin(ctx.inputs[0])
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y^2"""
+
+    def forward(self, ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(self, ctx, grad):
+        (y,) = ctx.saved
+        return grad * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x);  dy/dx = y (1 - y)"""
+
+    def forward(self, ctx, x):
+        # tanh form: no overflow for large |x|, same result as 1 / (1 + exp(-x))
+        y = np.tanh(x * x.dtype.type(0.5))
+        y += 1
+        y *= 0.5
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(self, ctx, grad):
+        (y,) = ctx.saved
+        return grad * y * (1.0 - y)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x)  (0 at x = 0, as in torch)"""
+
+    def forward(self, ctx, x):
+        return np.abs(x)
+
+    def backward(self, ctx, grad):
+        return grad * np.sign(ctx.inputs[0].data)
+
+
+class Erf(Function):
+    """y = erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt;  dy/dx = 2/sqrt(pi) e^(-x^2)"""
+
+    def forward(self, ctx, x):
+        return special.erf(x).astype(x.dtype, copy=False)
+
+    def backward(self, ctx, grad):
+        (x,) = ctx.inputs
+        return grad * (2.0 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def log1p(x: Tensor) -> Tensor:
+    return Log1p.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    return Abs.apply(x)
+
+
+def erf(x: Tensor) -> Tensor:
+    return Erf.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    """sign(x) in {-1, 0, 1}; its derivative is 0 almost everywhere, so no graph is built."""
+    return Tensor._wrap(np.sign(x.data))
+
+
+# --------------------------------------------------------------------------------------------------
+# piecewise ops: derivatives are masks (constants), so their higher derivatives are 0
+# --------------------------------------------------------------------------------------------------
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = [x > 0]"""
+
+    def forward(self, ctx, x):
+        return np.maximum(x, 0)
+
+    def backward(self, ctx, grad):
+        return grad * Tensor._wrap(ctx.inputs[0].data > 0)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else s x;  dy/dx = 1 if x > 0 else s"""
+
+    def forward(self, ctx, x):
+        return np.where(x > 0, x, x * x.dtype.type(self.slope))
+
+    def backward(self, ctx, grad):
+        x = ctx.inputs[0].data
+        return grad * Tensor._wrap(np.where(x > 0, 1, self.slope).astype(x.dtype))
+
+
+class ELU(Function):
+    """y = x if x > 0 else a (e^x - 1);  dy/dx = 1 if x > 0 else y + a"""
+
+    def forward(self, ctx, x):
+        y = np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(self, ctx, grad):
+        (y,) = ctx.saved
+        positive = Tensor._wrap(ctx.inputs[0].data > 0)
+        return where(positive, grad, grad * (y + self.alpha))
+
+
+class Hardtanh(Function):
+    """y = clip(x, lo, hi);  dy/dx = [lo < x < hi]"""
+
+    def forward(self, ctx, x):
+        return np.clip(x, self.lo, self.hi)
+
+    def backward(self, ctx, grad):
+        x = ctx.inputs[0].data
+        return grad * Tensor._wrap((x > self.lo) & (x < self.hi))
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dy/dx = [lo <= x <= hi]  (as torch.clamp)"""
+
+    def forward(self, ctx, x):
+        return np.clip(x, self.lo, self.hi)
+
+    def backward(self, ctx, grad):
+        x = ctx.inputs[0].data
+        inside = np.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= x >= self.lo
+        if self.hi is not None:
+            inside &= x <= self.hi
+        return grad * Tensor._wrap(inside)
+
+
+class Maximum(_Binary):
+    """y = max(a, b);  dy/da = [a > b] + [a = b]/2  (ties split the gradient, as in torch)"""
+
+    compute = staticmethod(np.maximum)
+
+    def backward(self, ctx, grad):
+        a, b = (t.data for t in ctx.inputs)
+        share = (a > b) + 0.5 * (a == b)
+        return grad * Tensor._wrap(share.astype(a.dtype)), grad * Tensor._wrap((1 - share).astype(a.dtype))
+
+
+class Minimum(_Binary):
+    """y = min(a, b);  dy/da = [a < b] + [a = b]/2"""
+
+    compute = staticmethod(np.minimum)
+
+    def backward(self, ctx, grad):
+        a, b = (t.data for t in ctx.inputs)
+        share = (a < b) + 0.5 * (a == b)
+        return grad * Tensor._wrap(share.astype(a.dtype)), grad * Tensor._wrap((1 - share).astype(a.dtype))
+
+
+class Where(Function):
+    """y = a where cond else b;  dy/da = [cond], dy/db = [not cond]"""
+
+    def forward(self, ctx, a, b):
+        try:
+            return np.where(self.cond, a, b)
+        except ValueError:
+            raise ShapeError(
+                f"where: condition {fmt_shape(self.cond.shape)} and values {fmt_shape(a.shape)}, "
+                f"{fmt_shape(b.shape)} cannot be broadcast together"
+            ) from None
+
+    def backward(self, ctx, grad):
+        zero = Tensor._wrap(np.zeros((), dtype=grad.dtype))
+        a, b = ctx.inputs
+        ga = where(self.cond, grad, zero) if a.requires_grad else None
+        gb = where(self.cond, zero, grad) if b.requires_grad else None
+        return ga, gb
+
+
+def relu(x: Tensor) -> Tensor:
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(x, slope=negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return ELU.apply(x, alpha=alpha)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return Hardtanh.apply(x, lo=min_val, hi=max_val)
+
+
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return Maximum.apply(*pair(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return Minimum.apply(*pair(a, b))
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    return Where.apply(*pair(a, b), cond=cond)
+
+
+# --------------------------------------------------------------------------------------------------
+# smooth activations
+# --------------------------------------------------------------------------------------------------
+class Softplus(Function):
+    """y = ln(1 + e^(b x)) / b  (y = x where b x > threshold);  dy/dx = sigmoid(b x)"""
+
+    def forward(self, ctx, x):
+        bx = x * x.dtype.type(self.beta)
+        y = np.logaddexp(x.dtype.type(0), bx) / x.dtype.type(self.beta)
+        return np.where(bx > self.threshold, x, y).astype(x.dtype, copy=False)
+
+    def backward(self, ctx, grad):
+        (x,) = ctx.inputs
+        linear = Tensor._wrap(x.data * self.beta > self.threshold)
+        return where(linear, grad, grad * sigmoid(x * self.beta))
+
+
+class GELU(Function):
+    """y = x Phi(x), Phi the standard normal CDF;  dy/dx = Phi(x) + x phi(x)"""
+
+    def forward(self, ctx, x):
+        return (x * 0.5 * (1.0 + special.erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
+
+    def backward(self, ctx, grad):
+        (x,) = ctx.inputs
+        cdf = (erf(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
+        pdf = exp(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
+        return grad * (cdf + x * pdf)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate == "none":
+        return GELU.apply(x)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (tanh(inner) + 1.0)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x: Tensor) -> Tensor:
+    """y = x sigmoid(x)"""
+    return x * sigmoid(x)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Tensor) -> Tensor:
+    """y = scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    return elu(x, SELU_ALPHA) * SELU_SCALE
+
+
+# --------------------------------------------------------------------------------------------------
+# comparisons and logic: results are bool tensors, never part of the graph
+# --------------------------------------------------------------------------------------------------
+def _compare(fn, name):
+    def compare(a: Any, b: Any) -> Tensor:
+        a, b = pair(a, b)
+        try:
+            return Tensor._wrap(fn(a.data, b.data))
+        except ValueError:
+            raise _broadcast_error(name, a.data, b.data) from None
+
+    compare.__name__ = name
+    return compare
+
+
+lt = _compare(np.less, "lt")
+le = _compare(np.less_equal, "le")
+gt = _compare(np.greater, "gt")
+ge = _compare(np.greater_equal, "ge")
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+logical_and = _compare(np.logical_and, "logical_and")
+logical_or = _compare(np.logical_or, "logical_or")
+
+
+def logical_not(x: Tensor) -> Tensor:
+    return Tensor._wrap(np.logical_not(x.data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return Tensor._wrap(np.isfinite(x.data))

@@ -1,0 +1,94 @@
+"""Matrix products: batched ``matmul`` and the fused ``linear`` layer op (y = x W^T + b)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurona.errors import ShapeError, fmt_shape
+from neurona.ops.elementwise import pair
+from neurona.ops.shape import reshape, sum_to, transpose, unsqueeze
+from neurona.tensor import Function, Tensor
+
+
+class MatMul(Function):
+    """Y = A B (batched over leading dims);  dL/dA = G B^T,  dL/dB = A^T G"""
+
+    def forward(self, ctx, a, b):
+        if a.shape[-1] != b.shape[-2]:
+            raise ShapeError(
+                f"matmul: shapes {fmt_shape(a.shape)} and {fmt_shape(b.shape)} are not aligned: the last "
+                f"dimension of the first ({a.shape[-1]}) must equal the second-to-last of the second "
+                f"({b.shape[-2]})"
+            )
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise ShapeError(
+                f"matmul: batch dimensions of {fmt_shape(a.shape)} and {fmt_shape(b.shape)} cannot be "
+                "broadcast together"
+            ) from None
+
+    def backward(self, ctx, grad):
+        a, b = ctx.inputs
+        ga = matmul(grad, transpose(b, -1, -2)) if a.requires_grad else None
+        gb = matmul(transpose(a, -1, -2), grad) if b.requires_grad else None
+        return ga, gb
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy/torch semantics for 1-D operands and batch broadcasting."""
+    a, b = pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got {fmt_shape(a.shape)} and {fmt_shape(b.shape)}")
+    if a.ndim == 1 and b.ndim == 1:
+        if a.shape != b.shape:
+            raise ShapeError(f"matmul: vectors of shapes {fmt_shape(a.shape)} and {fmt_shape(b.shape)} differ in length")
+        return reshape(MatMul.apply(unsqueeze(a, 0), unsqueeze(b, 1)), ())
+    if a.ndim == 1:
+        y = MatMul.apply(unsqueeze(a, 0), b)
+        return reshape(y, (*y.shape[:-2], y.shape[-1]))
+    if b.ndim == 1:
+        y = MatMul.apply(a, unsqueeze(b, 1))
+        return reshape(y, y.shape[:-1])
+    return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    """y = x W^T + b  for x of shape (..., in);  dL/dx = G W,  dL/dW = G^T x,  dL/db = sum_rows G
+
+    One op instead of matmul + transpose + add: fewer graph nodes and no copies on the hot path.
+    """
+
+    def forward(self, ctx, x, weight, *bias):
+        y = x @ weight.T
+        if bias:
+            y += bias[0]
+        return y
+
+    def backward(self, ctx, grad):
+        x, weight = ctx.inputs[0], ctx.inputs[1]
+        gx = matmul(grad, weight) if x.requires_grad else None
+        g2 = reshape(grad, (-1, grad.shape[-1])) if grad.ndim != 2 else grad
+        x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+        gw = matmul(transpose(g2, 0, 1), x2) if weight.requires_grad else None
+        if len(ctx.inputs) == 2:
+            return gx, gw
+        gb = sum_to(g2, ctx.inputs[2].shape) if ctx.inputs[2].requires_grad else None
+        return gx, gw, gb
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, as ``torch.nn.functional.linear``; ``weight`` has shape (out, in)."""
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got {fmt_shape(weight.shape)}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {fmt_shape(x.shape)} does not fit a weight of shape "
+            f"{fmt_shape(weight.shape)}; the input's last dimension must be {weight.shape[1]}"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {fmt_shape(bias.shape)}")
+    x, weight = pair(x, weight)
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, pair(bias, x)[0])
