@@ -8,7 +8,7 @@
 
 import numpy as _np
 
-from neurona import errors
+from neurona import autograd, errors
 from neurona.creation import (
     arange,
     eye,

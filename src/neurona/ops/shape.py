@@ -147,7 +147,12 @@ def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    return SumTo.apply(x, shape=shape)
+    if x.ndim < len(shape):  # a gradient of lower rank that broadcasts against the input
+        x = reshape(x, (1,) * (len(shape) - x.ndim) + x.shape)
+    lead = x.ndim - len(shape)
+    if any(xs < s for xs, s in zip(x.shape[lead:], shape)):
+        x = broadcast_to(x, x.shape[:lead] + tuple(max(xs, s) for xs, s in zip(x.shape[lead:], shape)))
+    return SumTo.apply(x, shape=shape) if x.shape != shape else x
 
 
 # --------------------------------------------------------------------------------------------------
