@@ -18,3 +18,16 @@ from neurona.nn.activation import (
 from neurona.nn.containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
 from neurona.nn.linear import Linear
 from neurona.nn.module import Module, Parameter
+from neurona.nn.dropout import Dropout
+from neurona.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from neurona.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
