@@ -31,3 +31,4 @@ from neurona.nn.loss import (
     SmoothL1Loss,
 )
 from neurona.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from neurona.nn import utils

@@ -1,0 +1,103 @@
+"""NAdam: Adam with Nesterov momentum, as ``torch.optim.NAdam``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from neurona.optim.adam import _betas
+from neurona.optim.optimizer import Optimizer, hyper
+
+
+class NAdam(Optimizer):
+    r"""NAdam (Dozat, 2016), with torch's momentum-decay schedule.
+
+    With g_t the gradient (negated when ``maximize``), gamma = ``lr``, lambda = ``weight_decay``,
+    psi = ``momentum_decay``::
+
+        g_t      <- g_t + lambda * theta_{t-1}                   (or theta <- theta * (1 - gamma * lambda)
+                                                                  if decoupled_weight_decay)
+        mu_t     <- beta1 * (1 - 0.5 * 0.96^(t * psi))           momentum schedule
+        m_t      <- beta1 * m_{t-1} + (1 - beta1) * g_t
+        v_t      <- beta2 * v_{t-1} + (1 - beta2) * g_t^2
+        d_t      <- sqrt(v_t / (1 - beta2^t)) + eps
+        theta_t  <- theta - gamma * (1 - mu_t) / (1 - prod_{i<=t} mu_i) * g_t / d_t
+                          - gamma * mu_{t+1} / (1 - prod_{i<=t+1} mu_i) * m_t / d_t
+
+    The second term looks one step ahead with the next momentum coefficient (Nesterov).
+
+    Parameters
+    ----------
+    params : iterable of Parameters or of dicts (parameter groups)
+    lr : float, default 2e-3
+    betas : (float, float), default (0.9, 0.999)
+    eps : float, default 1e-8
+    weight_decay : float, default 0
+    momentum_decay : float, default 4e-3
+    decoupled_weight_decay : bool, default False
+    maximize : bool, default False
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            betas=_betas("NAdam", betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        self._check_non_negative(group, "lr", "eps", "weight_decay", "momentum_decay")
+        group["betas"] = _betas(self._name, group["betas"])
+        self._check_unit_interval("betas[0]", group["betas"][0], closed_right=False)
+        self._check_unit_interval("betas[1]", group["betas"][1], closed_right=False)
+
+    def update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        lr, eps, weight_decay, momentum_decay = hyper(group, "lr", "eps", "weight_decay", "momentum_decay")
+        beta1, beta2 = (float(b) for b in group["betas"])
+        if not state:
+            state["step"] = 0
+            state["mu_product"] = 1.0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+        g = -grad if group["maximize"] else grad
+        state["step"] += 1
+        step = state["step"]
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * param
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * g
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * (g * g)
+        denom = exp_avg_sq / (1 - beta2**step)
+        np.sqrt(denom, out=denom)
+        denom += eps
+        param -= (lr * (1 - mu) / (1 - mu_product)) * (g / denom)
+        param -= (lr * mu_next / (1 - mu_product * mu_next)) * (exp_avg / denom)
