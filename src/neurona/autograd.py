@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from neurona.errors import GradcheckError, fmt_shape
-from neurona.tensor import Tensor, no_grad, run_backward
+from neurona.tensor import AnomalyMode, Tensor, no_grad, run_backward
 
 
 def grad(
@@ -127,3 +127,48 @@ def gradcheck(
                 raise GradcheckError(message)
             return False
     return True
+
+
+class detect_anomaly:  # noqa: N801 - a context manager named like torch.autograd.detect_anomaly
+    """Inside ``with detect_anomaly():`` every op checks its output; the first op that turns finite
+    inputs into NaN or inf raises ``FloatingPointError(op_name, 'NaN' | 'inf', module)``. Slow: for debugging."""
+
+    def __enter__(self) -> None:
+        self.previous = AnomalyMode.enabled
+        AnomalyMode.enabled = True
+
+    def __exit__(self, *exc: object) -> None:
+        AnomalyMode.enabled = self.previous
+        AnomalyMode.module_stack.clear()
+
+
+_OP_HINTS = {
+    "Log": "the log of 0 or of a negative number (use F.cross_entropy on logits, or clamp the input)",
+    "Div": "a division by 0",
+    "Exp": "exp of a large number overflowing (are the weights or the learning rate too large?)",
+    "Sqrt": "the square root of a negative number",
+    "Pow": "a power of 0 or of a negative number",
+    "PowScalar": "a power of 0 or of a negative number",
+    "MatMul": "values so large that their products overflow (the weights have blown up)",
+    "Linear": "values so large that their products overflow (the weights have blown up)",
+}
+
+
+def find_anomaly(fn: Callable[[], object], model: object | None = None) -> str:
+    """Run ``fn`` under :class:`detect_anomaly` and describe, in plain words, the first op (and layer of
+    ``model``) that produced a non-finite value."""
+    names = {id(m): n or type(m).__name__ for n, m in model.named_modules()} if model is not None else {}
+    try:
+        with detect_anomaly():
+            fn()
+    except FloatingPointError as e:
+        if len(e.args) != 3:
+            raise
+        op, kind, module = e.args
+        layer = ""
+        if module is not None:
+            layer = f" in layer '{names.get(id(module), type(module).__name__)}' ({type(module).__name__})"
+        hint = _OP_HINTS.get(op, "")
+        return f"The first {kind} came from op {op}{layer}, whose inputs were all finite" + (
+            f": likely {hint}." if hint else ".")
+    return "No op produced a non-finite value in the forward pass; the NaN/inf was in the data or the gradients."

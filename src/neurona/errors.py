@@ -21,6 +21,10 @@ class DatasetError(ValueError):
     """A dataset could not be found, read or validated."""
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file was truncated, corrupted, not a neurona checkpoint, or did not fit the model."""
+
+
 class GradcheckError(AssertionError):
     """Analytic and numeric gradients disagree (raised by :func:`neurona.autograd.gradcheck`)."""
 

@@ -36,6 +36,22 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
+class AnomalyMode:
+    """While enabled (``neurona.autograd.detect_anomaly()``), every op checks its output and raises
+    ``FloatingPointError`` naming itself, and the layer it ran in, when it turns finite inputs into NaN/inf."""
+
+    enabled = False
+    module_stack: list = []
+
+    @classmethod
+    def check(cls, op: str, inputs: tuple, data: np.ndarray) -> None:
+        if data.dtype.kind != "f" or np.isfinite(data).all():
+            return
+        if all(t.data.dtype.kind != "f" or np.isfinite(t.data).all() for t in inputs):
+            kind = "NaN" if np.isnan(data).any() else "inf"
+            raise FloatingPointError(op, kind, cls.module_stack[-1] if cls.module_stack else None)
+
+
 class _SetGrad:
     """Context manager and decorator that sets grad mode, restoring the previous mode on exit."""
 
@@ -143,6 +159,8 @@ class Function:
         fn = cls(**options)
         ctx = Context()
         data = fn.forward(ctx, *[t.data for t in inputs])
+        if AnomalyMode.enabled:
+            AnomalyMode.check(cls.__name__, inputs, data)
         requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
         out = Tensor._wrap(data, requires_grad)
         if requires_grad:

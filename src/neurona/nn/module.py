@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import ShapeError, fmt_shape
-from neurona.tensor import Tensor
+from neurona.tensor import AnomalyMode, Tensor
 
 
 class Parameter(Tensor):
@@ -114,7 +114,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = self.forward(*args, **kwargs)
+        if AnomalyMode.enabled:  # remember which layer is running, to name it if an op fails
+            AnomalyMode.module_stack.append(self)
+            try:
+                out = self.forward(*args, **kwargs)
+            finally:
+                AnomalyMode.module_stack.pop()
+        else:
+            out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 replaced = hook(self, args, out)
