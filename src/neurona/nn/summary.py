@@ -78,7 +78,7 @@ def summary(model: Any, input_shape: tuple[int, ...], dtype: Any = np.float32) -
     names = list(model.named_modules())
     depth_of = {id(m): (n.count(".") + 1 if n else 0) for n, m in names}
     for _, module in names[1:]:
-        def hook(m, args, out, _id=id(module)):
+        def hook(m, args, out, _id=id(module)):  # noqa: B008 - bind this module's id now
             t = _first_tensor(out)
             records[_id] = t.shape if t is not None else ()
             result.activation_bytes += t.data.nbytes if t is not None else 0
