@@ -1,0 +1,19 @@
+"""Training and evaluation: ``Trainer`` (fit / evaluate / predict), ``History``, callbacks and metrics."""
+
+from neurona.train import metrics
+from neurona.train.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgressBar,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+from neurona.train.history import History
+from neurona.train.trainer import Trainer
+
+__all__ = ["CSVLogger", "Callback", "EarlyStopping", "History", "LambdaCallback", "LearningRateScheduler",
+           "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "Trainer", "metrics"]

@@ -1,0 +1,130 @@
+"""Diagnostics: look inside the network while it trains, and say in plain words what looks wrong.
+
+On the first batch of every epoch it records, per layer: activation mean and standard deviation, the
+fraction of dead ReLU units (zero for every sample of the batch), the fraction of saturated tanh/sigmoid
+units, the gradient norm of each weight, and the update/weight ratio ||W_new - W_old|| / ||W_old||
+(a healthy ratio is around 1e-3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurona.train.callbacks.base import Callback
+
+
+class Diagnostics(Callback):
+    """Record per-layer statistics (``records``) and plain-language ``warnings``; the last epoch's
+    activations, gradients and weights are kept for histograms."""
+
+    def __init__(self, dead_threshold: float = 0.5, saturation_threshold: float = 0.5) -> None:
+        self.dead_threshold, self.saturation_threshold = dead_threshold, saturation_threshold
+        self.records: list[dict] = []
+        self.warnings: list[str] = []
+        self.activations: dict[str, np.ndarray] = {}
+        self.gradients: dict[str, np.ndarray] = {}
+        self.weights: dict[str, np.ndarray] = {}
+        self._handles: list = []
+        self._before: dict[str, np.ndarray] = {}
+        self._epoch = 0
+        self._layer_stats: dict[str, dict] = {}
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch: int, logs=None) -> None:
+        if batch != 0:
+            return
+        model = self.trainer.model
+        self._layer_stats, self.activations = {}, {}
+        for name, module in model.named_modules():
+            if name and not list(module.children()):
+                self._handles.append(module.register_forward_hook(self._hook(name or type(module).__name__)))
+        self._before = {n: p.numpy().copy() for n, p in model.named_parameters()}
+
+    def _hook(self, name: str):
+        def record(module, args, out) -> None:
+            data = getattr(out, "data", None)
+            if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+                return
+            stats = {"type": type(module).__name__, "act_mean": float(data.mean()), "act_std": float(data.std())}
+            kind = type(module).__name__
+            if kind == "ReLU" and data.ndim >= 2:
+                stats["dead_fraction"] = float(np.all(data.reshape(len(data), -1) == 0, axis=0).mean())
+            elif kind in ("Tanh", "Sigmoid"):
+                edge = np.abs(data) > 0.99 if kind == "Tanh" else (data < 0.01) | (data > 0.99)
+                stats["saturated_fraction"] = float(edge.mean())
+            self._layer_stats[name] = stats
+            self.activations[name] = data.copy()
+
+        return record
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        if batch != 0:
+            return
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        params = {}
+        for name, p in self.trainer.model.named_parameters():
+            old = self._before.get(name)
+            entry = {"weight_norm": float(np.linalg.norm(p.numpy()))}
+            if p.grad is not None:
+                entry["grad_norm"] = float(np.linalg.norm(p.grad.numpy()))
+                self.gradients[name] = p.grad.numpy().copy()
+            if old is not None:
+                entry["update_ratio"] = float(np.linalg.norm(p.numpy() - old) / (np.linalg.norm(old) + 1e-12))
+            params[name] = entry
+            self.weights[name] = p.numpy().copy()
+        self.records.append({"epoch": self._epoch + 1, "layers": self._layer_stats, "params": params})
+
+    def on_train_end(self, logs=None) -> None:
+        self.warnings = self.diagnose()
+
+    def diagnose(self) -> list[str]:
+        """Plain-language warnings from the last record."""
+        if not self.records:
+            return []
+        last, warnings = self.records[-1], []
+        for name, s in last["layers"].items():
+            if s.get("dead_fraction", 0) > self.dead_threshold:
+                warnings.append(
+                    f"Layer '{name}': {s['dead_fraction']:.0%} of its ReLU units output 0 for every sample of a batch "
+                    "('dead' units); they get no gradient and stop learning. Try a smaller learning rate, "
+                    "LeakyReLU or ELU, or He (kaiming) initialisation."
+                )
+            if s.get("saturated_fraction", 0) > self.saturation_threshold:
+                warnings.append(
+                    f"Layer '{name}': {s['saturated_fraction']:.0%} of its {s['type']} outputs are saturated (near "
+                    "their limits), where the derivative is almost 0: gradients vanish. Scale the inputs, use "
+                    "Xavier initialisation, batch normalisation, or ReLU."
+                )
+        weights = [(n, p) for n, p in last["params"].items() if n.endswith("weight") and "grad_norm" in p]
+        if len(weights) >= 2:
+            first, final = weights[0][1]["grad_norm"], weights[-1][1]["grad_norm"]
+            if final > 0 and first / final < 1e-3:
+                warnings.append(
+                    f"Vanishing gradients: the first layer's weight gradient norm ({first:.2e}) is over 1000x smaller "
+                    f"than the last layer's ({final:.2e}); early layers barely learn. Use ReLU-family activations, "
+                    "He/Xavier initialisation, batch normalisation or residual connections."
+                )
+            if first > 0 and first / final > 1e3 if final > 0 else False:
+                warnings.append(
+                    f"Exploding gradients: the first layer's gradient norm ({first:.2e}) is over 1000x the last "
+                    f"layer's ({final:.2e}). Lower the learning rate or clip gradients (nn.utils.clip_grad_norm_)."
+                )
+        for name, p in last["params"].items():
+            ratio = p.get("update_ratio")
+            if ratio is None or not name.endswith("weight"):
+                continue
+            if ratio > 1e-1:
+                warnings.append(
+                    f"'{name}': one step changed the weights by {ratio:.1%} of their size (a healthy ratio is about "
+                    "0.1%); the learning rate is probably too high."
+                )
+            elif 0 < ratio < 1e-6:
+                warnings.append(
+                    f"'{name}': one step changed the weights by only {ratio:.1e} of their size (a healthy ratio is "
+                    "about 1e-3); the learning rate is probably too low."
+                )
+        return warnings
