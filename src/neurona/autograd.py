@@ -66,6 +66,29 @@ def _flat_output(fn: Callable, inputs: Sequence[Tensor]) -> Tensor:
     return out.reshape(-1)
 
 
+def _central_differences(fn: Callable, inputs: Sequence[Tensor], x: Tensor, eps: float) -> np.ndarray:
+    """(x.size, n_outputs) matrix of (f(x + eps e_k) - f(x - eps e_k)) / (2 eps), perturbing x in place."""
+    flat = x.data.reshape(-1)  # a view: perturb in place, then restore
+    rows = []
+    with no_grad():
+        for k in range(flat.size):
+            old = flat[k]
+            flat[k] = old + eps
+            plus = _flat_output(fn, inputs).data.copy()
+            flat[k] = old - eps
+            minus = _flat_output(fn, inputs).data.copy()
+            flat[k] = old
+            rows.append((plus - minus) / (2 * eps))
+    return np.array(rows)
+
+
+def numerical_grad(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6) -> list[np.ndarray]:
+    """Finite-difference gradient of a scalar ``fn(*inputs)`` with respect to each input, shaped like it:
+    dL/dx_k ~ (L(x + eps e_k) - L(x - eps e_k)) / (2 eps). Use float64 inputs."""
+    inputs = list(inputs)
+    return [_central_differences(fn, inputs, x, eps)[:, 0].reshape(x.shape) for x in inputs]
+
+
 def gradcheck(
     fn: Callable[..., Tensor],
     inputs: Sequence[Tensor] | Tensor,
@@ -102,17 +125,7 @@ def gradcheck(
             (g,) = grad(out, x, Tensor._wrap(onehot), retain_graph=True, allow_unused=True)
             if g is not None:
                 analytic[:, j] = g.data.reshape(-1)
-        numeric = np.zeros_like(analytic)
-        flat = x.data.reshape(-1)  # a view: perturb in place, then restore
-        with no_grad():
-            for k in range(flat.size):
-                old = flat[k]
-                flat[k] = old + eps
-                plus = _flat_output(fn, inputs).data.copy()
-                flat[k] = old - eps
-                minus = _flat_output(fn, inputs).data.copy()
-                flat[k] = old
-                numeric[k] = (plus - minus) / (2 * eps)
+        numeric = _central_differences(fn, inputs, x, eps).reshape(analytic.shape)
         bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
         if bad.any():
             k, j = np.argwhere(bad)[0]
@@ -129,7 +142,7 @@ def gradcheck(
     return True
 
 
-class detect_anomaly:  # noqa: N801 - a context manager named like torch.autograd.detect_anomaly
+class detect_anomaly:
     """Inside ``with detect_anomaly():`` every op checks its output; the first op that turns finite
     inputs into NaN or inf raises ``FloatingPointError(op_name, 'NaN' | 'inf', module)``. Slow: for debugging."""
 

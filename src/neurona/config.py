@@ -146,7 +146,7 @@ def _describe(error: dict) -> str:
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter(ctx.values()))
-        return f"{path}: must be {op} {bound}, got {value!r}"
+        return f"{path}: must be {op} {bound:g}, got {value!r}"
     if kind == "extra_forbidden":
         return f"{path}: unknown key (check the spelling)"
     if kind == "missing":

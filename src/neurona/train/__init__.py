@@ -4,6 +4,7 @@ from neurona.train import metrics
 from neurona.train.callbacks import (
     Callback,
     CSVLogger,
+    Diagnostics,
     EarlyStopping,
     LambdaCallback,
     LearningRateScheduler,
@@ -15,5 +16,5 @@ from neurona.train.callbacks import (
 from neurona.train.history import History
 from neurona.train.trainer import Trainer
 
-__all__ = ["CSVLogger", "Callback", "EarlyStopping", "History", "LambdaCallback", "LearningRateScheduler",
+__all__ = ["CSVLogger", "Callback", "Diagnostics", "EarlyStopping", "History", "LambdaCallback", "LearningRateScheduler",
            "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "Trainer", "metrics"]

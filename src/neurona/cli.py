@@ -1,0 +1,185 @@
+"""The ``neurona`` command: labs, training from configs, evaluation, prediction and dataset listing.
+
+Exit codes: 0 success; 2 a usage or config error (the message names the field); 1 anything else, with
+a one-line cause; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from neurona import __version__
+from neurona.errors import ConfigError, DatasetError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="neurona: deep learning from first principles. Run the course labs, train from YAML "
+                       "configs, evaluate runs.")
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+USAGE_ERRORS = (ConfigError, DatasetError, FileNotFoundError)
+
+
+def _guarded(fn):
+    """Turn exceptions into one clear line on stderr and the documented exit code."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(130) from None
+        except USAGE_ERRORS as e:
+            err_console.print(f"error: {e}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        except Exception as e:
+            err_console.print(f"error: {type(e).__name__}: {e}".splitlines()[0], markup=False, highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"neurona {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """neurona: deep learning from first principles."""
+
+
+@app.command()
+@_guarded
+def lab(
+    number: Annotated[int, typer.Argument(help="Which lab: 1, 2 or 3.")],
+    quick: Annotated[bool, typer.Option("--quick", help="The small, CI-sized version of the same code.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the run folders.")] = Path("runs"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed for data splits, init and data order.")] = 0,
+) -> None:
+    """Run a course lab end to end and write its HTML report."""
+    from neurona.labs import LABS
+
+    if number not in (1, 2, 3):
+        raise ConfigError(f"lab: there are labs 1, 2 and 3, got {number}")
+    if number not in LABS:
+        raise ConfigError(f"lab {number} is not there yet: only lab {', '.join(map(str, sorted(LABS)))} "
+                          "can run in this version of neurona")
+    result = LABS[number](out=out, quick=quick, seed=seed, console=console)
+    table = Table(title=f"Lab {number} summary")
+    table.add_column("result")
+    table.add_column("value", justify="right")
+    for key, value in result.summary.items():
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"Report: {result.report}")
+
+
+@app.command()
+@_guarded
+def train(
+    config: Annotated[Path, typer.Argument(help="YAML config of the run (see examples/).")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a field: --set optimizer.lr=0.1")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the run folders.")] = Path("runs"),
+    quick: Annotated[bool, typer.Option("--quick", help="At most 3 epochs on at most 600 samples.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", help="0 silent, 1 progress bar, 2 a line per epoch.")] = 1,
+) -> None:
+    """Train from a config; writes runs/<name>-<time>/ with history, checkpoint, metrics and report."""
+    from neurona.config import load_config
+    from neurona.experiment import run
+
+    run(load_config(config, set_ or []), out=out, quick=quick, verbose=verbose, console=None)
+
+
+@app.command()
+@_guarded
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",
+) -> None:
+    """Loss and metrics of a trained run on one split of its data."""
+    from neurona.experiment import evaluate_run
+
+    if split not in ("train", "val", "test"):
+        raise ConfigError(f"--split: {split!r} is not one of train, val, test")
+    result = evaluate_run(run_dir, split)
+    table = Table(title=f"{run_dir.name}: {split} split")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, f"{value:.4f}")
+    console.print(table)
+
+
+@app.command()
+@_guarded
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    input_csv: Annotated[Path, typer.Argument(help="CSV with one sample per row (header optional).")],
+) -> None:
+    """Predict the rows of a CSV file with a trained run; prints one line per row."""
+    from neurona.experiment import predict_run
+
+    predictions, bundle = predict_run(run_dir, input_csv)
+    if bundle.task == "classification":
+        names = bundle.target_names or [str(i) for i in range(predictions.shape[1])]
+        for row in predictions:
+            k = int(row.argmax())
+            console.print(f"{names[k]}\t{row[k]:.4f}", markup=False, highlight=False)
+    else:
+        for row in predictions.reshape(len(predictions), -1):
+            console.print("\t".join(f"{v:.6g}" for v in row), markup=False, highlight=False)
+
+
+@app.command()
+@_guarded
+def summary(config: Annotated[Path, typer.Argument(help="YAML config of a run.")]) -> None:
+    """Print the model table of a config (layers, output shapes, parameters) without training."""
+    from neurona.config import load_config
+    from neurona.experiment import prepare
+
+    cfg = load_config(config)
+    _, split, model = prepare(cfg)
+    console.print(str(model.summary((1, *split.X_train.shape[1:]))), markup=False, highlight=False)
+
+
+@app.command()
+@_guarded
+def datasets(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """List the datasets: name, task, size, classes and provenance."""
+    from neurona.datasets import describe_all
+
+    rows = describe_all()
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    table = Table(title="neurona datasets")
+    for col in ("name", "task", "samples", "shape", "classes", "source"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], r["task"], str(r.get("n_samples", "")), str(r.get("shape", "")),
+                      str(r.get("classes", "")), str(r.get("source", "")))
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""From a validated config to a finished run: data, model, loss, optimiser, schedule, training, report.
+
+``run(config)`` is what ``neurona train CONFIG.yaml`` does; ``evaluate_run`` and ``predict_run`` reopen
+a run folder (rebuilding the same split and scaler from the saved config and seed: nothing is pickled).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import neurona as nr
+from neurona import nn, optim
+from neurona.config import RunConfig, dump_config, validate_config
+from neurona.errors import ConfigError, ShapeError, fmt_shape
+from neurona.runs import RunFolder
+
+LOSS_CLASSES = {
+    "cross_entropy": nn.CrossEntropyLoss, "nll": nn.NLLLoss, "bce": nn.BCELoss, "bce_with_logits": nn.BCEWithLogitsLoss,
+    "mse": nn.MSELoss, "l1": nn.L1Loss, "huber": nn.HuberLoss, "smooth_l1": nn.SmoothL1Loss,
+}
+OPTIMIZER_CLASSES = {
+    "sgd": optim.SGD, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adadelta": optim.Adadelta,
+    "adam": optim.Adam, "adamw": optim.AdamW, "nadam": optim.NAdam,
+}
+LAYER_CLASSES = {name.lower(): getattr(nn, name) for name in dir(nn)
+                 if isinstance(getattr(nn, name), type) and issubclass(getattr(nn, name), nn.Module)
+                 and not name.endswith("Loss") and name not in ("Module", "ModuleList", "ModuleDict", "Sequential")}
+
+
+def _construct(cls: type, options: dict[str, Any], where: str) -> Any:
+    try:
+        return cls(**options)
+    except TypeError as e:
+        params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args", "kwargs")]
+        raise ConfigError(f"{where}: {e}; {cls.__name__} takes {', '.join(params)}") from None
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
+# ---- model -------------------------------------------------------------------------------------
+def _infer(kind: str, spec: dict, shape: tuple[int, ...], n_outputs: int) -> dict:
+    """Fill in sizes a layers list may leave out, from the shape flowing into the layer."""
+    spec = dict(spec)
+    if kind == "linear":
+        spec.setdefault("in_features", shape[-1])
+        if spec.get("out_features") in (None, "auto"):
+            spec["out_features"] = n_outputs
+    elif kind in ("conv1d", "conv2d", "convtranspose1d", "convtranspose2d"):
+        spec.setdefault("in_channels", shape[1])
+    elif kind in ("batchnorm1d", "batchnorm2d"):
+        spec.setdefault("num_features", shape[1])
+    elif kind == "layernorm":
+        spec.setdefault("normalized_shape", shape[-1])
+    return spec
+
+
+def build_layers(layers: list[dict[str, Any]], input_shape: tuple[int, ...], n_outputs: int) -> nn.Sequential:
+    """A Sequential from a ``layers:`` list, checking each layer against the shape that reaches it."""
+    modules, x = [], nr.zeros(2, *input_shape)
+    for i, raw in enumerate(layers):
+        spec = dict(raw)
+        kind = str(spec.pop("type")).lower().replace("_", "")
+        if kind not in LAYER_CLASSES:
+            raise ConfigError(f"model.layers[{i}].type: {raw['type']!r} is not one of {', '.join(sorted(LAYER_CLASSES))}")
+        module = _construct(LAYER_CLASSES[kind], _infer(kind, spec, x.shape, n_outputs), f"model.layers[{i}]")
+        try:
+            with nr.no_grad():
+                x = module.eval()(x)
+        except ShapeError as e:
+            raise ConfigError(f"model.layers[{i}] ({raw['type']}) does not fit the shape {fmt_shape(x.shape)} "
+                              f"reaching it: {e}") from None
+        modules.append(module.train())
+    if x.ndim != 2 or x.shape[1] != n_outputs:
+        raise ConfigError(f"model.layers: the network outputs shape {fmt_shape(x.shape)} per batch of 2, but the task "
+                          f"needs {n_outputs} outputs per sample; end with a linear layer (out_features: auto)")
+    return nn.Sequential(*modules)
+
+
+def build_model(config: RunConfig, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+    spec = config.model
+    if spec.layers is not None:
+        return build_layers(spec.layers, input_shape, n_outputs)
+    args = spec.args
+    if spec.name == "mlp":
+        from neurona.models import MLP
+
+        hidden = list(args.pop("hidden", [32]))
+        widths = [int(np.prod(input_shape)), *hidden, n_outputs]
+        return _construct(MLP, {"widths": widths, **args}, "model")
+    from neurona.models import MODELS
+
+    if spec.name not in MODELS:
+        raise ConfigError(f"model.name: {spec.name!r} is not one of {', '.join(sorted(MODELS))}")
+    cls = MODELS[spec.name]
+    accepted = inspect.signature(cls.__init__).parameters
+    guesses = {"num_classes": n_outputs, "in_channels": input_shape[0] if len(input_shape) > 1 else 1,
+               "input_size": input_shape[-1], "input_dim": int(np.prod(input_shape)), "input_features": input_shape[-1]}
+    for key, value in guesses.items():
+        if key in accepted and key not in args:
+            args[key] = value
+    return _construct(cls, args, "model")
+
+
+def build_loss(config: RunConfig) -> nn.Module:
+    return _construct(LOSS_CLASSES[config.loss.name], dict(config.loss.options), "loss")
+
+
+def build_optimizer(config: RunConfig, params: Any) -> optim.Optimizer:
+    o = config.optimizer
+    options = {"lr": o.lr, "weight_decay": o.weight_decay, **o.options}
+    for key in ("momentum", "nesterov", "betas"):
+        if getattr(o, key) is not None:
+            options[key] = getattr(o, key)
+    return _construct(OPTIMIZER_CLASSES[o.name], {"params": params, **options}, "optimizer")
+
+
+def build_schedule(config: RunConfig, optimizer: Any, steps_per_epoch: int) -> Any:
+    """The schedule as a training callback (per epoch, or per batch for one-cycle)."""
+    from neurona.train import LearningRateScheduler, ReduceLROnPlateau
+
+    s, epochs = config.schedule, config.training.epochs
+    if s is None:
+        return None
+    options = dict(s.options)
+    sched = optim.lr_scheduler
+    if s.name == "plateau":
+        return _construct(ReduceLROnPlateau, options, "schedule")
+    if s.name == "onecycle":
+        options.setdefault("max_lr", config.optimizer.lr)
+        options.setdefault("total_steps", epochs * steps_per_epoch)
+        return LearningRateScheduler(_construct(sched.OneCycleLR, {"optimizer": optimizer, **options}, "schedule"),
+                                     per_batch=True)
+    defaults = {"step": (sched.StepLR, {"step_size": max(epochs // 3, 1)}),
+                "multistep": (sched.MultiStepLR, {"milestones": [epochs // 2, 3 * epochs // 4]}),
+                "exponential": (sched.ExponentialLR, {"gamma": 0.95}),
+                "cosine": (sched.CosineAnnealingLR, {"T_max": epochs}),
+                "cosine_warm_restarts": (sched.CosineAnnealingWarmRestarts, {"T_0": max(epochs // 4, 1)}),
+                "linear": (sched.LinearLR, {"total_iters": epochs})}
+    cls, fill = defaults[s.name]
+    return LearningRateScheduler(_construct(cls, {"optimizer": optimizer, **fill, **options}, "schedule"))
+
+
+# ---- data --------------------------------------------------------------------------------------
+def load_split(config: RunConfig, quick: bool = False):
+    """(bundle, split) exactly as the run saw them: same options, seed and fitted scaler."""
+    from neurona import datasets
+
+    options = dict(config.data.options)
+    bundle = datasets.load(config.data.dataset, **options)
+    if quick and bundle.n_samples > 600:  # CI-sized: a stratified-enough random subset
+        keep = np.random.default_rng(config.seed).permutation(bundle.n_samples)[:600]
+        bundle.X, bundle.y = bundle.X[np.sort(keep)], bundle.y[np.sort(keep)]
+    scale = None if config.data.scale == "none" else config.data.scale
+    split = bundle.split(val=config.data.val, test=config.data.test, stratify=config.data.stratify,
+                         seed=config.seed, scale=scale)
+    return bundle, split
+
+
+def n_outputs_for(config: RunConfig, bundle: Any) -> int:
+    if bundle.task == "classification":
+        return 1 if config.loss.name in ("bce", "bce_with_logits") else int(bundle.n_classes)
+    return 1 if bundle.y.ndim == 1 else int(bundle.y.shape[1])
+
+
+def prepare(config: RunConfig, quick: bool = False):
+    """Everything a run needs, built and cross-checked before any training starts."""
+    nr.manual_seed(config.seed)
+    bundle, split = load_split(config, quick)
+    if config.loss.name in ("mse", "l1", "huber", "smooth_l1") and bundle.task == "classification":
+        raise ConfigError(f"loss: {config.loss.name!r} is a regression loss but dataset {bundle.name!r} is a "
+                          "classification task; use cross_entropy")
+    if config.loss.name in ("cross_entropy", "nll") and bundle.task == "regression":
+        raise ConfigError(f"loss: {config.loss.name!r} needs class labels but dataset {bundle.name!r} is a "
+                          "regression task; use mse")
+    model = build_model(config, tuple(split.X_train.shape[1:]), n_outputs_for(config, bundle))
+    return bundle, split, model
+
+
+def run(config: RunConfig | dict, out: str | Path = "runs", quick: bool = False, verbose: int = 1,
+        console: Any = None) -> Path:
+    """Train from a config into a new run folder; returns its path. The report is written last, and only
+    when everything else succeeded."""
+    from neurona.io import save
+    from neurona.train import Diagnostics, EarlyStopping, Trainer
+
+    config = validate_config(config) if isinstance(config, dict) else config
+    folder = RunFolder(out, config.name, console)
+    with folder:
+        folder.write_text("config.yaml", dump_config(config))
+        bundle, split, model = prepare(config, quick)
+        loss = build_loss(config)
+        optimizer = build_optimizer(config, model.parameters())
+        trainer = Trainer(model, loss, optimizer, metrics=config.metrics, task=bundle.task)
+        trainer.console = folder.console
+        epochs = min(config.training.epochs, 3) if quick else config.training.epochs
+        batch_size = config.training.batch_size
+        steps = max(len(split.X_train) // batch_size + (len(split.X_train) % batch_size > 0), 1)
+        callbacks, diagnostics = [], Diagnostics()
+        callbacks.append(diagnostics)
+        schedule = build_schedule(config, optimizer, steps)
+        if schedule is not None:
+            callbacks.append(schedule)
+        if config.training.early_stopping is not None and split.val is not None:
+            es = config.training.early_stopping
+            callbacks.append(EarlyStopping(es.monitor, min_delta=es.min_delta, patience=es.patience))
+        folder.console.print(f"[bold]neurona train[/] {config.name}: {bundle.name} ({bundle.task}), "
+                             f"{len(split.X_train)}/{len(split.X_val)}/{len(split.X_test)} train/val/test, "
+                             f"{model.num_parameters():,} parameters")
+        history = trainer.fit(split.train, val=split.val, epochs=epochs, batch_size=batch_size, callbacks=callbacks,
+                              verbose=verbose, seed=config.seed)
+        folder.write_text("history.csv", history.to_csv())
+        metrics = {"train": trainer.evaluate(split.train)}
+        if split.val is not None:
+            metrics["val"] = trainer.evaluate(split.val)
+        if split.test is not None:
+            metrics["test"] = trainer.evaluate(split.test)
+        metrics["epochs_run"] = len(history)
+        folder.write_json("metrics.json", metrics)
+        save(model, folder.file("model.safetensors"), optimizer=optimizer,
+             extra={"config": config.model_dump(mode="json"), "metrics": metrics})
+        from neurona.report.run_report import write_run_report
+
+        write_run_report(folder, config, bundle, split, model, trainer, history, metrics, diagnostics)
+        folder.status("completed", metrics={k: v for k, v in metrics.items() if isinstance(v, dict)})
+        folder.console.print(f"[green]Run complete:[/] {folder.path} (report: {folder.file('report.html')})")
+    return folder.path
+
+
+# ---- reopening a run ------------------------------------------------------------------------------
+def open_run(run_dir: str | Path):
+    """(config, bundle, split, model with trained weights, trainer) of a finished run folder."""
+    from neurona.io import load
+    from neurona.train import Trainer
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run folder (no config.yaml); runs live under runs/<name>-<time>/")
+    status = json.loads((run_dir / "status.json").read_text()) if (run_dir / "status.json").is_file() else {}
+    if status.get("status") != "completed" or not (run_dir / "model.safetensors").is_file():
+        raise ConfigError(f"{run_dir} did not complete (status: {status.get('status', 'unknown')}); train it again")
+    import yaml
+
+    config = validate_config(yaml.safe_load((run_dir / "config.yaml").read_text()), str(run_dir / "config.yaml"))
+    bundle, split, model = prepare(config)
+    load(run_dir / "model.safetensors", model=model)
+    trainer = Trainer(model, build_loss(config), build_optimizer(config, model.parameters()),
+                      metrics=config.metrics, task=bundle.task)
+    return config, bundle, split, model, trainer
+
+
+def evaluate_run(run_dir: str | Path, split_name: str = "test") -> dict[str, float]:
+    _, _, split, _, trainer = open_run(run_dir)
+    data = getattr(split, split_name, None)
+    if data is None:
+        raise ConfigError(f"--split {split_name}: this run has no {split_name} data")
+    return trainer.evaluate(data)
+
+
+def predict_run(run_dir: str | Path, csv_path: str | Path) -> tuple[np.ndarray, Any]:
+    """Predictions for the rows of a CSV file (one sample per row, the dataset's features in order;
+    a header row is allowed). Returns (predictions, bundle)."""
+    _, bundle, split, _, trainer = open_run(run_dir)
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise FileNotFoundError(f"input file {csv_path} does not exist")
+    expected = int(np.prod(split.X_train.shape[1:]))
+    try:
+        X = np.atleast_2d(np.genfromtxt(csv_path, delimiter=",", dtype=np.float64, skip_header=_has_header(csv_path)))
+    except ValueError as e:
+        raise ConfigError(f"{csv_path}: expected {expected} numeric columns per row; could not read it as CSV "
+                          f"({str(e).splitlines()[0]})") from None
+    if X.shape[1] != expected or np.isnan(X).any():
+        raise ConfigError(f"{csv_path}: expected {expected} numeric columns per row "
+                          f"({', '.join(bundle.feature_names or [])[:200]}), got {X.shape[1]} columns"
+                          + (" with missing/non-numeric values" if np.isnan(X).any() else ""))
+    if split.scaler is not None:
+        X = split.scaler.transform(X)
+    X = X.reshape(len(X), *split.X_train.shape[1:]).astype(np.float32)
+    if bundle.task == "classification":
+        return trainer.predict_proba(X), bundle
+    return trainer.predict(X), bundle
+
+
+def _has_header(path: Path) -> int:
+    first = path.read_text().splitlines()[0] if path.stat().st_size else ""
+    try:
+        [float(v) for v in first.split(",")]
+        return 0
+    except ValueError:
+        return 1

@@ -1,0 +1,86 @@
+"""The report of a ``neurona train`` run: one self-contained HTML file with every figure embedded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neurona.report.classifier import confusion_matrix_figure, decision_boundary, roc_figure
+from neurona.report.figures import histograms, learning_curves, regression_figure
+from neurona.report.html import HtmlReport
+
+
+def _eval_part(split: Any) -> tuple[str, np.ndarray, np.ndarray]:
+    """The held-out part the figures describe: test if there is one, else validation, else train."""
+    for name in ("test", "val", "train"):
+        X, y = getattr(split, f"X_{name}"), getattr(split, f"y_{name}")
+        if len(X):
+            return name, X, y
+    raise ValueError("the split is empty")
+
+
+def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: Any, trainer: Any, history: Any,
+                     metrics: dict, diagnostics: Any) -> None:
+    """Write ``report.html`` and ``figures/*.png`` into the run folder."""
+    from neurona.config import dump_config
+
+    wanted = set(config.report.figures)
+    fig_dir = folder.path / "figures"
+    report = HtmlReport(f"neurona run: {config.name}", f"{bundle.name} · {bundle.task} · {len(history)} epochs")
+
+    report.section("Run configuration").code(dump_config(config))
+
+    report.section("Dataset")
+    report.table([{"dataset": bundle.name, "task": bundle.task, "samples": bundle.n_samples,
+                   "sample shape": str(tuple(bundle.X.shape[1:])), "classes": bundle.n_classes or "-",
+                   "train / val / test": f"{len(split.X_train)} / {len(split.X_val)} / {len(split.X_test)}"}])
+    report.text(bundle.description)
+
+    report.section("Model")
+    report.code(str(model.summary((1, *split.X_train.shape[1:]))))
+
+    report.section("Learning curves")
+    if "learning_curves" in wanted:
+        report.figure(learning_curves(history.history), "Loss and metrics per epoch, training vs validation",
+                      fig_dir / "learning_curves.png")
+
+    report.section("Final metrics")
+    report.table({part: values for part, values in metrics.items() if isinstance(values, dict)})
+
+    part, X, y = _eval_part(split)
+    if bundle.task == "classification":
+        report.section(f"Classification results ({part} split)")
+        proba = trainer.predict_proba(X)
+        names = bundle.target_names
+        if "confusion_matrix" in wanted:
+            report.figure(confusion_matrix_figure(y, proba.argmax(1), labels=list(range(proba.shape[1])),
+                                                  display_labels=names, normalize="true"),
+                          "Confusion matrix (rows: true class, normalised)", fig_dir / "confusion_matrix.png")
+        if "roc" in wanted and len(np.unique(y)) > 1:
+            scores = proba[:, 1] if proba.shape[1] == 2 else proba
+            report.figure(roc_figure(y, scores, class_names=names), "ROC curves and AUC", fig_dir / "roc.png")
+        if "decision_boundary" in wanted and split.X_train.ndim == 2 and split.X_train.shape[1] == 2:
+            report.figure(decision_boundary(lambda pts: trainer.predict_proba(pts.astype(np.float32)), split.X_train,
+                                            split.y_train, X, y, class_names=names),
+                          "Decision boundary with training (circles) and held-out (triangles) points",
+                          fig_dir / "decision_boundary.png")
+    elif "regression" in wanted:
+        report.section(f"Regression results ({part} split)")
+        report.figure(regression_figure(y.reshape(-1), trainer.predict(X).reshape(-1)), "Predicted vs true values",
+                      fig_dir / "regression.png")
+
+    report.section("Weights, gradients and diagnostics")
+    if "histograms" in wanted and diagnostics.weights:
+        report.figure(histograms(diagnostics.weights, "Weights after the last epoch"), "Weight histograms",
+                      fig_dir / "weights.png")
+        if diagnostics.gradients:
+            report.figure(histograms(diagnostics.gradients, "Gradients (first batch of the last epoch)"),
+                          "Gradient histograms", fig_dir / "gradients.png")
+    if diagnostics.warnings:
+        for w in diagnostics.warnings:
+            report.warning(w)
+    else:
+        report.note("No problems found: no dead or saturated layers, gradients of similar size across layers, "
+                    "and update/weight ratios in a healthy range.")
+    report.write(folder.file("report.html"))

@@ -1,0 +1,84 @@
+"""Lab 1 in quick mode: a complete report with every section, embedded figures and numbers within bounds;
+the notebook runs the same code."""
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from neurona.labs import lab1
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.headings, self.images, self._in_h2 = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2":
+            self._in_h2 = True
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.headings.append(data)
+
+
+@pytest.fixture(scope="module")
+def quick_lab(tmp_path_factory):
+    return lab1.run(out=tmp_path_factory.mktemp("runs"), quick=True, seed=0)
+
+
+def test_report_has_every_section_and_embedded_figures(quick_lab):
+    parser = _Collect()
+    parser.feed(quick_lab.report.read_text())
+    assert [h.split(".")[0] for h in parser.headings] == ["1", "2", "3", "4", "5"]
+    assert len(parser.images) >= 12
+    assert all(src.startswith("data:image/png;base64,") for src in parser.images)  # self-contained
+    status = json.loads((quick_lab.run_dir / "status.json").read_text())
+    assert status["status"] == "completed"
+
+
+def test_numbers_within_the_stated_bounds(quick_lab):
+    numbers = json.loads((quick_lab.run_dir / "metrics.json").read_text())["sections"]
+    for key in ("boston", "boston_drop_b"):
+        assert numbers["linear regression"][key]["relative_gap"] < 0.02
+    assert numbers["logistic and softmax regression"]["softmax_test_accuracy"] >= 0.93
+    assert numbers["backpropagation"]["max_gradient_difference"] < 1e-6
+    assert numbers["backpropagation"]["gradcheck_passed"]
+    assert numbers["complexity"]["overfit_gap"] > 0.05  # the big model overfits...
+    assert numbers["complexity"]["val_loss_early_stopping"] < numbers["complexity"]["val_loss_plain"]  # ...fixed
+    assert numbers["complexity"]["val_loss_l2"] < numbers["complexity"]["val_loss_plain"]
+
+
+def test_hand_backprop_matches_autograd():
+    import numpy as np
+
+    import neurona as nr
+
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((7, 2)), rng.integers(0, 3, 7)
+    params = [rng.standard_normal(s) for s in ((4, 2), (4,), (3, 4), (3,))]
+    tensors = [nr.tensor(p, dtype=nr.float64, requires_grad=True) for p in params]
+    lab1.shallow_forward(nr.tensor(X, dtype=nr.float64), *tensors, y).backward()
+    for hand, t in zip(lab1.backprop_by_hand(X, *params, y), tensors):
+        np.testing.assert_allclose(hand, t.grad.numpy(), atol=1e-12)
+
+
+def test_notebook_runs_in_quick_mode(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(ROOT / "labs" / "lab1.ipynb", as_version=4)
+    assert any("QUICK = True" in c.source for c in nb.cells if c.cell_type == "code")
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
