@@ -7,7 +7,6 @@ html_img = f'<img src="{report.figure_to_data_uri(fig)}">'
 """
 
 from neurona.report.classifier import confusion_matrix_figure, decision_boundary, roc_figure
-from neurona.report.html import HtmlReport
 from neurona.report.figures import (
     figure_to_data_uri,
     figure_to_png_bytes,
@@ -18,6 +17,7 @@ from neurona.report.figures import (
     regression_figure,
     save_figure,
 )
+from neurona.report.html import HtmlReport
 
 __all__ = [
     "HtmlReport",
