@@ -73,12 +73,25 @@ def test_hand_backprop_matches_autograd():
         np.testing.assert_allclose(hand, t.grad.numpy(), atol=1e-12)
 
 
-def test_notebook_runs_in_quick_mode(tmp_path):
+def run_notebook(path, tmp_path):
+    """Execute a lab notebook (it runs in quick mode) and fail on any error output."""
     import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(ROOT / "labs" / "lab1.ipynb", as_version=4)
+    nb = nbformat.read(path, as_version=4)
     assert any("QUICK = True" in c.source for c in nb.cells if c.cell_type == "code")
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+
+
+def test_notebook_runs_in_quick_mode(tmp_path):
+    run_notebook(ROOT / "labs" / "lab1.ipynb", tmp_path)
+
+
+@pytest.mark.slow
+def test_full_lab1_numbers(tmp_path):
+    result = lab1.run(out=tmp_path, quick=False, seed=0)
+    assert result.numbers["linear regression"]["boston"]["relative_gap"] < 0.02
+    assert result.numbers["logistic and softmax regression"]["softmax_test_accuracy"] >= 0.93
+    assert result.numbers["backpropagation"]["max_gradient_difference"] < 1e-6

@@ -1,0 +1,40 @@
+"""Lab 2 in quick mode: a complete report, numbers within bounds, the notebook runs; full size is `slow`."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from neurona.labs import lab2
+from test_lab1 import _Collect, run_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def quick_lab(tmp_path_factory):
+    return lab2.run(out=tmp_path_factory.mktemp("runs"), quick=True, seed=0)
+
+
+def test_report_complete_and_numbers_in_bounds(quick_lab):
+    parser = _Collect()
+    parser.feed(quick_lab.report.read_text())
+    assert [h.split(".")[0] for h in parser.headings] == ["1", "2", "3", "4", "5"]
+    assert len(parser.images) >= 12 and all(s.startswith("data:image/png;base64,") for s in parser.images)
+    numbers = json.loads((quick_lab.run_dir / "metrics.json").read_text())["sections"]
+    init = numbers["initialisation"]
+    assert init["zeros"] < 0.2 and init["small normal"] < 0.2  # symmetry / vanishing signals: no learning
+    assert init["xavier"] > 0.85
+    assert numbers["activations"]["relu"] > numbers["activations"]["sigmoid"]
+    assert numbers["optimisers"]["SGD + momentum"] < numbers["optimisers"]["SGD"]
+    assert numbers["tuning"]["test_accuracy"] >= 0.94
+
+
+def test_notebook_runs_in_quick_mode(tmp_path):
+    run_notebook(ROOT / "labs" / "lab2.ipynb", tmp_path)
+
+
+@pytest.mark.slow
+def test_full_lab2_reaches_097_on_digits(tmp_path):
+    result = lab2.run(out=tmp_path, quick=False, seed=0)
+    assert result.numbers["tuning"]["test_accuracy"] >= 0.97
