@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import neurona as nr
+from layer_parity import compare_layer
 from neurona import nn
 from neurona.errors import ShapeError
-from layer_parity import compare_layer
 
 rng = np.random.default_rng(0)
 DTYPES = [np.float32, np.float64]

@@ -80,20 +80,20 @@ def _pair_same_shape(input, target, fn: str) -> tuple[Tensor, Tensor]:
     return input, target
 
 
-def mse_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean squared error  (x - y)^2."""
     x, y = _pair_same_shape(input, target, "mse_loss")
     d = x - y
     return _reduce(d * d, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean absolute error  |x - y|."""
     x, y = _pair_same_shape(input, target, "l1_loss")
     return _reduce(abs(x - y), reduction, "l1_loss")
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - delta/2);  d = x - y."""
     x, y = _pair_same_shape(input, target, "huber_loss")
     d = x - y
@@ -101,7 +101,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     return _reduce(where(ad.data < delta, d * d * 0.5, (ad - 0.5 * delta) * delta), reduction, "huber_loss")
 
 
-def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:  # noqa: A002
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - beta/2  (Huber divided by beta)."""
     x, y = _pair_same_shape(input, target, "smooth_l1_loss")
     d = x - y
@@ -111,7 +111,7 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) ->
     return _reduce(where(ad.data < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction, "smooth_l1_loss")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
     """-w [y ln p + (1 - y) ln(1 - p)] for probabilities p; logs are clamped at -100 as in torch."""
     p, y = _pair_same_shape(input, target, "binary_cross_entropy")
     if np.any((p.data < 0) | (p.data > 1)):
@@ -126,7 +126,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
 
 
 def binary_cross_entropy_with_logits(
-    input, target, weight=None, reduction: str = "mean", pos_weight=None  # noqa: A002
+    input, target, weight=None, reduction: str = "mean", pos_weight=None
 ) -> Tensor:
     """Sigmoid + BCE in one stable formula:
     (1 - y) x + (1 + (pw - 1) y) (ln(1 + e^-|x|) + max(-x, 0))."""
@@ -141,7 +141,7 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:  # noqa: A002
+def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Pointwise KL divergence  y (ln y - x)  for log-probabilities x, as torch's kl_div.
     ``reduction='batchmean'`` divides the sum by the batch size (the mathematically right mean)."""
     x, y = _pair_same_shape(input, target, "kl_div")

@@ -354,7 +354,7 @@ class Tensor:
     def __le__(self, other): return ops.le(self, other)
     def __gt__(self, other): return ops.gt(self, other)
     def __ge__(self, other): return ops.ge(self, other)
-    def __eq__(self, other): return ops.eq(self, other)  # noqa: D105 - elementwise, like torch
+    def __eq__(self, other): return ops.eq(self, other)
     def __ne__(self, other): return ops.ne(self, other)
     def __invert__(self): return ops.logical_not(self)
     def __and__(self, other): return ops.logical_and(self, other)

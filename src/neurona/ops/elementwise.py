@@ -210,7 +210,7 @@ def neg(x: Tensor) -> Tensor:
     return Neg.apply(x)
 
 
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - torch's name
+def pow(a: Any, b: Any) -> Tensor:
     if isinstance(a, Tensor) and isinstance(b, _SCALARS) and not isinstance(b, bool):
         if b == 1:
             return a
@@ -369,7 +369,7 @@ def sigmoid(x: Tensor) -> Tensor:
     return Sigmoid.apply(x)
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
+def abs(x: Tensor) -> Tensor:
     return Abs.apply(x)
 
 
@@ -505,7 +505,7 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     return Hardtanh.apply(x, lo=min_val, hi=max_val)
 
 
-def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
     return Clamp.apply(x, lo=min, hi=max)

@@ -146,7 +146,7 @@ def _flatten_classes(x: Tensor, target: np.ndarray, fn: str) -> tuple[Tensor, np
 
 
 def cross_entropy(
-    input: Tensor,  # noqa: A002 - torch's name
+    input: Tensor,
     target,
     weight=None,
     ignore_index: int = -100,
@@ -171,7 +171,7 @@ def cross_entropy(
 
 
 def nll_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target,
     weight=None,
     ignore_index: int = -100,

@@ -14,7 +14,7 @@ import numpy as np
 from neurona.errors import fmt_shape
 from neurona.ops.elementwise import abs as _abs
 from neurona.ops.elementwise import exp, sqrt
-from neurona.ops.shape import broadcast_to, reshape, sum_to
+from neurona.ops.shape import broadcast_to, reshape
 from neurona.tensor import Function, Tensor
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -142,7 +142,7 @@ class LogSumExp(Function):
         return broadcast_to(_expand_back(grad, ctx), x.shape) * exp(x - y)
 
 
-def sum(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:  # noqa: A001
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
     keepdim = _keep(keepdim, kw)
     return Sum.apply(x, dims=_dims(dim, x.ndim, kw), keepdim=keepdim)
 
@@ -168,12 +168,12 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, kw: dict, largest: bool, even: 
     return MaxResult(values, Tensor._wrap(indices.astype(np.int64)))
 
 
-def max(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any):  # noqa: A001
+def max(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any):
     """The largest element, or with ``dim`` a ``(values, indices)`` pair, as in torch.max."""
     return _extreme(x, dim, keepdim, kw, largest=True, even=False)
 
 
-def min(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any):  # noqa: A001
+def min(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any):
     """The smallest element, or with ``dim`` a ``(values, indices)`` pair, as in torch.min."""
     return _extreme(x, dim, keepdim, kw, largest=False, even=False)
 
