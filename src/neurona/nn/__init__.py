@@ -1,6 +1,6 @@
 """Layers, containers, losses and initialisation, as ``torch.nn``.  ``from neurona import nn``."""
 
-from neurona.nn import init
+from neurona.nn import init, utils
 from neurona.nn.activation import (
     ELU,
     GELU,
@@ -16,9 +16,9 @@ from neurona.nn.activation import (
     Tanh,
 )
 from neurona.nn.containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
-from neurona.nn.linear import Linear
-from neurona.nn.module import Module, Parameter
+from neurona.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from neurona.nn.dropout import Dropout
+from neurona.nn.linear import Linear
 from neurona.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -30,5 +30,13 @@ from neurona.nn.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from neurona.nn.module import Module, Parameter
 from neurona.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from neurona.nn import utils
+from neurona.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
