@@ -7,15 +7,18 @@ import time
 from collections.abc import Callable
 
 
-def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int = 5, warmup: int = 3) -> dict[str, float]:
+def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int = 5, warmup: int = 3,
+                pause: float = 0.05) -> dict[str, float]:
     """Median seconds per call of each function, alternating between them round by round so that
-    machine noise hits every contender alike."""
+    machine noise hits every contender alike. ``pause`` (untimed) lets the previous contender's BLAS/OpenMP
+    worker threads stop spinning before the next one is timed; otherwise each slows the other."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            time.sleep(pause)
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()

@@ -8,7 +8,11 @@
 
 import numpy as _np
 
-from neurona import autograd, errors
+from neurona._malloc import tune_malloc as _tune_malloc
+
+_tune_malloc()  # keep freed activation memory between steps; NEURONA_MALLOC_TUNING=0 turns it off
+
+from neurona import autograd, errors  # noqa: E402
 from neurona.creation import (
     arange,
     eye,
