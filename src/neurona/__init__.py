@@ -8,11 +8,8 @@
 
 import numpy as _np
 
+from neurona import autograd, errors
 from neurona._malloc import tune_malloc as _tune_malloc
-
-_tune_malloc()  # keep freed activation memory between steps; NEURONA_MALLOC_TUNING=0 turns it off
-
-from neurona import autograd, errors  # noqa: E402
 from neurona.creation import (
     arange,
     eye,
@@ -87,3 +84,5 @@ long = _np.int64
 double = _np.float64
 
 __version__ = "0.1.0"
+
+_tune_malloc()  # keep freed activation memory between steps; NEURONA_MALLOC_TUNING=0 turns it off
