@@ -30,22 +30,45 @@ from neurona.ops import (
     tanh,
     where,
 )
+from neurona.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from neurona.ops.elementwise import as_tensor, exp, maximum, pair
+from neurona.ops.norm import batch_norm, dropout, layer_norm
+from neurona.ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from neurona.tensor import Tensor
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cross_entropy",
+    "dropout",
     "elu",
     "gelu",
     "hardtanh",
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "relu",
