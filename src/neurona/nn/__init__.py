@@ -18,6 +18,7 @@ from neurona.nn.activation import (
 from neurona.nn.containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
 from neurona.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from neurona.nn.dropout import Dropout
+from neurona.nn.embedding import Embedding
 from neurona.nn.linear import Linear
 from neurona.nn.loss import (
     BCELoss,
@@ -40,3 +41,4 @@ from neurona.nn.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from neurona.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

@@ -1,0 +1,388 @@
+"""Fused recurrent ops: one op runs a whole sequence through one layer in one direction.
+
+Unrolled as ordinary ops, a recurrent layer records ~10 tiny nodes per time step, and the engine's
+per-node overhead dominates. Here each layer-direction is ONE ``Function`` whose backward is
+hand-written backpropagation through time (BPTT). With X the (T*N, I) input rows, H_prev the
+(T*N, H) rows h_0..h_{T-1}, and a_t the pre-activations of all gates at step t:
+
+    forward   A = X W_ih^T + b           all input projections: one GEMM before the time loop
+              for t = 1..T:   a_t = A_t + h_{t-1} W_hh^T,   h_t = cell(a_t, h_{t-1})
+    backward  for t = T..1:   dh_t = dL/dy_t + da_{t+1} W_hh,   da_t = cell'(dh_t, ...)
+              dW_ih = dA^T X,   dW_hh = dA^T H_prev,   db = sum_t da_t,   dX = dA W_ih
+
+so the loops hold only the small h W_hh GEMMs, and the weight gradients are one GEMM each over the
+stacked per-step gate gradients dA (T, N, G*H). The gates' own derivatives (s (1 - s) for a sigmoid,
+1 - y^2 for a tanh) do not depend on the recursion: they are computed for all steps at once, into dA,
+before the loop, which then multiplies in the upstream gradients step by step.
+
+Gate layout. Parameters keep torch's layout (gate blocks i, f, g, o for the LSTM; r, z, n for the
+GRU). The kernels reorder the blocks (one copy of the weights per call) so that the sigmoid gates
+are contiguous, and compute  sigmoid(z) = (1 + tanh(z/2)) / 2  with the 1/2 folded into the
+forward's copy of the sigmoid rows: one ``np.tanh`` per step covers every gate (NumPy's tanh is
+SIMD-vectorised; a sigmoid through exp, or SciPy's expit, is several times slower). Halving is exact in floating point.
+The backward works with the true pre-activations z and un-permutes the weight gradients once.
+
+Sequences are time-major, x (T, N, I); ``reverse=True`` runs from t = T down to 1 (the second
+direction of a bidirectional layer) and still returns outputs in input order. These ops are
+differentiable once: their backward runs on raw arrays, so ``create_graph=True`` raises.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurona.errors import DTypeError, ShapeError, fmt_shape
+from neurona.tensor import Function, Tensor, is_grad_enabled
+
+
+def _once_differentiable(name: str) -> None:
+    if is_grad_enabled():
+        raise RuntimeError(
+            f"{name}: the fused recurrent op is differentiable once; backward(create_graph=True) through "
+            f"it is not supported. For higher-order gradients unroll the sequence with {name}Cell, "
+            "which is built from ordinary differentiable ops."
+        )
+
+
+class _Recurrence(Function):
+    """What the three cells share: gate reordering, time flipping, the input projection and the
+    weight gradients. Inputs are ``(x, *states, w_ih, w_hh[, b_ih, b_hh])``."""
+
+    order: tuple[int, ...] = (0,)  # torch's gate blocks in kernel order
+    n_sigmoid = 0  # the first n_sigmoid kernel blocks are sigmoid gates
+    n_states = 1  # h0 (and c0 for the LSTM)
+
+    # ---- gate layout ------------------------------------------------------------------------
+    def _permute(self, w: np.ndarray, halve: bool = False) -> np.ndarray:
+        """torch's gate blocks of ``w`` (rows of a weight, or a bias) in kernel order; with ``halve``
+        the sigmoid rows are halved (the forward's tanh form of the sigmoid)."""
+        if self.order == (0,):
+            return w
+        blocks = w.reshape(len(self.order), -1, *w.shape[1:])[list(self.order)]  # a copy
+        if halve:
+            blocks[: self.n_sigmoid] *= 0.5
+        return blocks.reshape(w.shape)
+
+    def _unpermute(self, dw: np.ndarray) -> np.ndarray:
+        if self.order == (0,):
+            return dw
+        blocks = dw.reshape(len(self.order), -1, *dw.shape[1:])
+        return blocks[np.argsort(self.order)].reshape(dw.shape)
+
+    def _in_processing_order(self, seq: np.ndarray) -> np.ndarray:
+        return seq[::-1] if self.reverse else seq
+
+    def _in_input_order(self, seq: np.ndarray) -> np.ndarray:
+        """Processing-order rows back in input order (a contiguous copy when reversed)."""
+        return np.ascontiguousarray(seq[::-1]) if self.reverse else seq
+
+    # ---- before and after the time loops ------------------------------------------------------
+    def _project(self, ctx, x, w_ih, w_hh, bias):
+        """Input projections of all T steps in one GEMM: kernel pre-activations (T, N, G*H)."""
+        t, n, i = x.shape
+        ctx.x_rows = self._in_processing_order(x).reshape(t * n, i)
+        ctx.w_ih, ctx.w_hh = w_ih, w_hh
+        a = ctx.x_rows @ self._permute(w_ih, halve=True).T
+        if bias is not None:
+            a += bias
+        return a.reshape(t, n, -1)
+
+    def _gradients(self, ctx, d_ih, d_hh, *d_states):
+        """Every input's gradient from the stacked pre-activation gradients (T, N, G*H): those of
+        the input projections (d_ih) and of the hidden projections (d_hh; the same array except in
+        the GRU), and the gradients of the initial states."""
+        needs = ctx.needs_input_grad
+        t, n, _ = d_ih.shape
+        hidden = d_states[0].shape[-1]
+        shared = d_hh is d_ih
+        d_ih, d_hh = d_ih.reshape(t * n, -1), d_hh.reshape(t * n, -1)
+        dx = None
+        if needs[0]:
+            dx = self._in_input_order((d_ih @ self._permute(ctx.w_ih)).reshape(t, n, -1))
+        k = 1 + self.n_states
+        grads = [dx, *(d if need else None for d, need in zip(d_states, needs[1:k]))]
+        grads.append(self._unpermute(d_ih.T @ ctx.x_rows) if needs[k] else None)
+        h_prev = ctx.hs[:t].reshape(t * n, hidden)  # h_0 .. h_{T-1}
+        grads.append(self._unpermute(d_hh.T @ h_prev) if needs[k + 1] else None)
+        if len(needs) > k + 2:
+            ones = np.ones(t * n, dtype=d_ih.dtype)  # a GEMV sums rows faster than sum(axis=0)
+            db_ih = self._unpermute(ones @ d_ih)
+            db_hh = db_ih.copy() if shared else self._unpermute(ones @ d_hh)
+            grads += [db_ih if needs[k + 2] else None, db_hh if needs[k + 3] else None]
+        return tuple(None if g is None else Tensor._wrap(g) for g in grads)
+
+
+class RNNLayer(_Recurrence):
+    """Elman RNN over a sequence, as torch.nn.RNN:
+
+        h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),    act = tanh or relu
+
+    Inputs x (T, N, I), h0 (N, H), W_ih (H, I), W_hh (H, H)[, b_ih, b_hh (H,)]; output (T, N, H).
+
+    BPTT:  da_t = (dL/dy_t + da_{t+1} W_hh) * act'(a_t),   act' = 1 - h_t^2 (tanh) or [h_t > 0] (relu);
+    dh0 = da_1 W_hh.
+    """
+
+    def forward(self, ctx, x, h0, w_ih, w_hh, *biases):
+        t_len, n, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+        bias = biases[0] + biases[1] if biases else None
+        a = self._project(ctx, x, w_ih, w_hh, bias)
+        hs = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_0 .. h_T; the output is hs[1:]
+        hs[0] = h0
+        w_hh_t = w_hh.T
+        for t in range(t_len):
+            h = hs[t + 1]
+            np.matmul(hs[t], w_hh_t, out=h)
+            h += a[t]
+            if self.nonlinearity == "tanh":
+                np.tanh(h, out=h)
+            else:
+                np.maximum(h, 0, out=h)
+        ctx.hs = hs
+        return self._in_input_order(hs[1:])
+
+    def backward(self, ctx, grad):
+        _once_differentiable("RNN")
+        g = self._in_processing_order(grad.data)
+        hs, w_hh = ctx.hs, ctx.w_hh
+        h = hs[1:]
+        # da starts as act'(a_t) for every step, then takes the upstream gradient step by step
+        if self.nonlinearity == "tanh":
+            da = np.multiply(h, h)
+            np.subtract(1, da, out=da)
+        else:
+            da = (h > 0).astype(h.dtype)
+        dh = np.empty_like(hs[0])
+        dh_next = np.zeros_like(hs[0])
+        for t in reversed(range(len(h))):
+            np.add(g[t], dh_next, out=dh)
+            da[t] *= dh
+            if t > 0 or ctx.needs_input_grad[1]:
+                dh_next = da[t] @ w_hh
+        return self._gradients(ctx, da, da, dh_next)
+
+
+class LSTMLayer(_Recurrence):
+    """Long short-term memory over a sequence, as torch.nn.LSTM (gate blocks i, f, g, o):
+
+        i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)      input gate
+        f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf)      forget gate
+        g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)         candidate cell
+        o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho)      output gate
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    Inputs x (T, N, I), h0, c0 (N, H), W_ih (4H, I), W_hh (4H, H)[, b_ih, b_hh (4H,)].
+    Output (T+1, N, H): h_1 .. h_T, then c_T (a Function has one output; the layer slices it).
+
+    BPTT, with dh_t = dL/dy_t + da_{t+1} W_hh and s' = s (1 - s):
+        dc_t  = dc_{t+1} f_{t+1} + dh_t o_t (1 - tanh^2 c_t)      (dc_T starts from dL/dc_T)
+        da_o = dh_t tanh(c_t) o'     da_i = dc_t g_t i'     da_f = dc_t c_{t-1} f'     da_g = dc_t i_t (1 - g_t^2)
+        dh0 = da_1 W_hh,   dc0 = dc_1 f_1.
+    """
+
+    order, n_sigmoid, n_states = (3, 0, 1, 2), 3, 2  # kernel blocks o, i, f, g: sigmoids first
+
+    def forward(self, ctx, x, h0, c0, w_ih, w_hh, *biases):
+        t_len, n, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+        bias = self._permute(biases[0] + biases[1], halve=True) if biases else None
+        a = self._project(ctx, x, w_ih, w_hh, bias)
+        w_hh_t = self._permute(w_hh, halve=True).T
+        # h_0 .. h_T, then c_T: the output is the view hs[1:] (no copy in the forward direction)
+        hs = np.empty((t_len + 2, n, hidden), dtype=x.dtype)
+        cs = np.empty((t_len + 1, n, hidden), dtype=x.dtype)
+        hs[0], cs[0] = h0, c0
+        ig, tanh_c = np.empty_like(cs[0]), np.empty_like(cs[0])
+        sig, o, i, f, g = (slice(0, 3 * hidden), *(slice(k * hidden, (k + 1) * hidden) for k in range(4)))
+        for t in range(t_len):
+            a_t = a[t]
+            a_t += hs[t] @ w_hh_t
+            np.tanh(a_t, out=a_t)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
+            a_t[:, sig] *= 0.5
+            a_t[:, sig] += 0.5
+            np.multiply(a_t[:, f], cs[t], out=cs[t + 1])
+            np.multiply(a_t[:, i], a_t[:, g], out=ig)
+            cs[t + 1] += ig
+            np.tanh(cs[t + 1], out=tanh_c)
+            np.multiply(a_t[:, o], tanh_c, out=hs[t + 1])
+        hs[t_len + 1] = cs[t_len]
+        ctx.gates, ctx.hs, ctx.cs = a, hs, cs
+        if not self.reverse:
+            return hs[1:]
+        out = np.empty_like(hs[1:])
+        out[:t_len], out[t_len] = hs[t_len:0:-1], cs[t_len]
+        return out
+
+    def backward(self, ctx, grad):
+        _once_differentiable("LSTM")
+        a, hs, cs = ctx.gates, ctx.hs, ctx.cs
+        t_len, n, hidden = a.shape[0], a.shape[1], a.shape[2] // 4
+        g_h, g_c = self._in_processing_order(grad.data[:t_len]), grad.data[t_len]
+        sig, o, i, f, g = (slice(0, 3 * hidden), *(slice(k * hidden, (k + 1) * hidden) for k in range(4)))
+        # da starts as the gates' derivatives for every step: s (1 - s) for the sigmoids, 1 - g^2 for g
+        da = np.multiply(a, a)
+        np.subtract(a[..., sig], da[..., sig], out=da[..., sig])
+        np.subtract(1, da[..., g], out=da[..., g])
+        w_hh = self._permute(ctx.w_hh)
+        up = np.empty((n, 4 * hidden), dtype=a.dtype)  # dL/d(o, i, f, g) of one step
+        tanh_c, dc_from_h = np.empty_like(g_c), np.empty_like(g_c)
+        dh_next, dc = np.zeros_like(g_c), np.array(g_c)
+        for t in reversed(range(t_len)):
+            a_t = a[t]
+            dh = g_h[t] + dh_next
+            np.tanh(cs[t + 1], out=tanh_c)
+            # dc += dh o (1 - tanh^2 c), computed as dh (o - h tanh c) since h = o tanh c
+            np.multiply(hs[t + 1], tanh_c, out=dc_from_h)
+            np.subtract(a_t[:, o], dc_from_h, out=dc_from_h)
+            dc_from_h *= dh
+            dc += dc_from_h
+            np.multiply(dh, tanh_c, out=up[:, o])
+            np.multiply(dc, a_t[:, g], out=up[:, i])
+            np.multiply(dc, cs[t], out=up[:, f])
+            np.multiply(dc, a_t[:, i], out=up[:, g])
+            da[t] *= up
+            dc *= a_t[:, f]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
+            if t > 0 or ctx.needs_input_grad[1]:
+                dh_next = da[t] @ w_hh
+        return self._gradients(ctx, da, da, dh_next, dc)
+
+
+class GRULayer(_Recurrence):
+    """Gated recurrent unit over a sequence, as torch.nn.GRU (gate blocks r, z, n):
+
+        r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)      reset gate
+        z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)      update gate
+        n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn)) candidate
+        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+    Inputs x (T, N, I), h0 (N, H), W_ih (3H, I), W_hh (3H, H)[, b_ih, b_hh (3H,)]; output (T, N, H).
+
+    BPTT, with dh_t = dL/dy_t + dh_t' (from step t+1), s' = s (1 - s) and q_t = W_hn h_{t-1} + b_hn:
+        da_n = dh_t (1 - z_t)(1 - n_t^2)      (n's pre-activation; its input part W_in x_t + b_in)
+        da_r = da_n q_t r'     da_z = dh_t (h_{t-1} - n_t) z'     dq_t = da_n r_t
+        dh_{t-1}' = dh_t z_t + (da_r, da_z, dq_t) W_hh
+    """
+
+    order, n_sigmoid = (0, 1, 2), 2  # r, z, n: the sigmoids already come first
+
+    def forward(self, ctx, x, h0, w_ih, w_hh, *biases):
+        t_len, n, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+        rz, r, z, new = slice(0, 2 * hidden), slice(0, hidden), slice(hidden, 2 * hidden), slice(2 * hidden, None)
+        bias = b_hn = None
+        if biases:
+            bias = biases[0].copy()
+            bias[rz] += biases[1][rz]  # b_hr, b_hz join the input projection; b_hn stays inside r * (...)
+            bias, b_hn = self._permute(bias, halve=True), biases[1][new]
+        a = self._project(ctx, x, w_ih, w_hh, bias)
+        w_hh_t = self._permute(w_hh, halve=True).T
+        hs = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_0 .. h_T; the output is hs[1:]
+        hs[0] = h0
+        hp = np.empty((t_len, n, 3 * hidden), dtype=x.dtype)  # h_{t-1} W_hh^T (+ b_hn); backward needs q_t
+        rq = np.empty_like(hs[0])
+        for t in range(t_len):
+            a_t, hp_t = a[t], hp[t]
+            np.matmul(hs[t], w_hh_t, out=hp_t)
+            if b_hn is not None:
+                hp_t[:, new] += b_hn
+            a_t[:, rz] += hp_t[:, rz]
+            np.tanh(a_t[:, rz], out=a_t[:, rz])
+            a_t[:, rz] *= 0.5
+            a_t[:, rz] += 0.5
+            np.multiply(a_t[:, r], hp_t[:, new], out=rq)
+            a_t[:, new] += rq
+            np.tanh(a_t[:, new], out=a_t[:, new])
+            h = hs[t + 1]
+            np.subtract(hs[t], a_t[:, new], out=h)
+            h *= a_t[:, z]
+            h += a_t[:, new]
+        ctx.gates, ctx.hs, ctx.q = a, hs, hp[..., new]
+        return self._in_input_order(hs[1:])
+
+    def backward(self, ctx, grad):
+        _once_differentiable("GRU")
+        g = self._in_processing_order(grad.data)
+        a, hs, q = ctx.gates, ctx.hs, ctx.q
+        t_len, hidden = q.shape[0], q.shape[2]
+        rz, r, z, new = slice(0, 2 * hidden), slice(0, hidden), slice(hidden, 2 * hidden), slice(2 * hidden, None)
+        # d_hh starts as the gates' derivatives for every step: s (1 - s) for r and z, 1 - n^2 for n
+        d_hh = np.multiply(a, a)
+        np.subtract(a[..., rz], d_hh[..., rz], out=d_hh[..., rz])
+        np.subtract(1, d_hh[..., new], out=d_hh[..., new])
+        d_ih = np.empty_like(a)  # (da_r, da_z, da_n), while d_hh becomes (da_r, da_z, dq)
+        w_hh = self._permute(ctx.w_hh)
+        dh, dh_z, dh_new = np.empty_like(hs[0]), np.empty_like(hs[0]), np.empty_like(hs[0])
+        dh_next = np.zeros_like(hs[0])
+        for t in reversed(range(t_len)):
+            a_t, d_t, da_n = a[t], d_hh[t], d_ih[t, :, new]
+            np.add(g[t], dh_next, out=dh)
+            np.multiply(dh, a_t[:, z], out=dh_z)
+            np.subtract(dh, dh_z, out=dh_new)  # dL/dn = dh (1 - z)
+            np.multiply(dh_new, d_t[:, new], out=da_n)
+            np.multiply(da_n, a_t[:, r], out=d_t[:, new])  # dq
+            d_r = np.multiply(da_n, q[t])  # dL/dr
+            d_z = np.subtract(hs[t], a_t[:, new])
+            d_z *= dh  # dL/dz
+            d_t[:, r] *= d_r
+            d_t[:, z] *= d_z
+            if t > 0 or ctx.needs_input_grad[1]:
+                dh_next = d_t @ w_hh
+                dh_next += dh_z
+        d_ih[..., rz] = d_hh[..., rz]
+        return self._gradients(ctx, d_ih, d_hh, dh_next)
+
+
+# --------------------------------------------------------------------------------------------------
+# the functions layers call
+# --------------------------------------------------------------------------------------------------
+def _check(name: str, gates: int, x: Tensor, states: tuple, w_ih: Tensor, w_hh: Tensor, biases: tuple) -> None:
+    if x.ndim != 3:
+        raise ShapeError(f"{name}: input must be time-major (T, N, input_size), got {fmt_shape(x.shape)}")
+    t_len, n, in_size = x.shape
+    hidden = w_hh.shape[-1]
+    expected = {"w_ih": (gates * hidden, in_size), "w_hh": (gates * hidden, hidden)}
+    for label, tensor in (("w_ih", w_ih), ("w_hh", w_hh)):
+        if tensor.shape != expected[label]:
+            raise ShapeError(f"{name}: {label} must have shape {fmt_shape(expected[label])}, got {fmt_shape(tensor.shape)}")
+    for b in biases:
+        if b.shape != (gates * hidden,):
+            raise ShapeError(f"{name}: biases must have shape ({gates * hidden},), got {fmt_shape(b.shape)}")
+    for s in states:
+        if s.shape != (n, hidden):
+            raise ShapeError(f"{name}: initial states must have shape {fmt_shape((n, hidden))}, got {fmt_shape(s.shape)}")
+    if t_len == 0:
+        raise ShapeError(f"{name}: the sequence is empty (length 0)")
+    dtypes = {t.dtype for t in (x, *states, w_ih, w_hh, *biases)}
+    if len(dtypes) != 1 or x.dtype.kind != "f":
+        raise DTypeError(f"{name}: input, states and weights must share one floating dtype, got {sorted(map(str, dtypes))}")
+
+
+def _biases(b_ih, b_hh) -> tuple:
+    if (b_ih is None) != (b_hh is None):
+        raise ValueError("recurrent layers take both biases (b_ih and b_hh) or neither")
+    return () if b_ih is None else (b_ih, b_hh)
+
+
+def rnn_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+              b_hh: Tensor | None = None, nonlinearity: str = "tanh", reverse: bool = False) -> Tensor:
+    """All outputs (T, N, H) of one Elman RNN layer-direction on time-major x (T, N, I)."""
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn_layer: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    biases = _biases(b_ih, b_hh)
+    _check("rnn_layer", 1, x, (h0,), w_ih, w_hh, biases)
+    return RNNLayer.apply(x, h0, w_ih, w_hh, *biases, nonlinearity=nonlinearity, reverse=reverse)
+
+
+def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+               b_hh: Tensor | None = None, reverse: bool = False) -> Tensor:
+    """One LSTM layer-direction on time-major x (T, N, I): (T+1, N, H) holding h_1..h_T, then c_T."""
+    biases = _biases(b_ih, b_hh)
+    _check("lstm_layer", 4, x, (h0, c0), w_ih, w_hh, biases)
+    return LSTMLayer.apply(x, h0, c0, w_ih, w_hh, *biases, reverse=reverse)
+
+
+def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+              b_hh: Tensor | None = None, reverse: bool = False) -> Tensor:
+    """All outputs (T, N, H) of one GRU layer-direction on time-major x (T, N, I)."""
+    biases = _biases(b_ih, b_hh)
+    _check("gru_layer", 3, x, (h0,), w_ih, w_hh, biases)
+    return GRULayer.apply(x, h0, w_ih, w_hh, *biases, reverse=reverse)
