@@ -32,6 +32,7 @@ from neurona.ops import (
 )
 from neurona.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from neurona.ops.elementwise import as_tensor, exp, maximum, pair
+from neurona.ops.embedding import embedding
 from neurona.ops.norm import batch_norm, dropout, layer_norm
 from neurona.ops.pool import (
     adaptive_avg_pool1d,
@@ -58,6 +59,7 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "elu",
+    "embedding",
     "gelu",
     "hardtanh",
     "huber_loss",
