@@ -1,5 +1,98 @@
-"""Reference models of the course, each usable by name from a YAML config."""
+"""Reference models of the course, each usable by name from a YAML config.
 
-from neurona.models.mlp import MLP
+    from neurona.models import LeNet5, build_model
+    model = LeNet5(input_size=8)                       # or build_model("lenet5", input_size=8)
 
-__all__ = ["MLP"]
+==================== =========================== ==============================================
+name                 class                       what it is
+==================== =========================== ==============================================
+mlp                  :class:`MLP`                fully connected network
+lenet5               :class:`LeNet5`             LeCun et al. 1998 CNN (61,706 params on 28x28)
+convnet              :class:`ConvNet`            small VGG-style CNN
+sequence_classifier  :class:`SequenceClassifier` (Embedding) -> RNN/LSTM/GRU -> Linear
+seq2one              :class:`Seq2One`            RNN forecaster of a 1-D signal
+conv1dnet            :class:`Conv1dNet`          1-D CNN for raw waveforms
+dense_autoencoder    :class:`DenseAutoencoder`   MLP encoder/decoder
+conv_autoencoder     :class:`ConvAutoencoder`    strided conv encoder, transposed-conv decoder
+vae                  :class:`VAE`                variational autoencoder (loss: :func:`vae_loss`)
+gan                  :class:`GAN`                MLP generator and discriminator
+dcgan                :class:`DCGAN`              convolutional GAN for small images
+==================== =========================== ==============================================
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+
+from neurona.errors import ConfigError
+from neurona.models.autoencoder import VAE, ConvAutoencoder, DenseAutoencoder, vae_loss
+from neurona.models.conv1d import Conv1dNet
+from neurona.models.convnet import ConvNet
+from neurona.models.gan import DCGAN, GAN
+from neurona.models.lenet import LeNet5
+from neurona.models.mlp import MLP, make_activation
+from neurona.models.recurrent import Seq2One, SequenceClassifier
+from neurona.nn.module import Module
+
+MODELS: dict[str, type[Module]] = {
+    "mlp": MLP,
+    "lenet5": LeNet5,
+    "convnet": ConvNet,
+    "sequence_classifier": SequenceClassifier,
+    "seq2one": Seq2One,
+    "conv1dnet": Conv1dNet,
+    "dense_autoencoder": DenseAutoencoder,
+    "conv_autoencoder": ConvAutoencoder,
+    "vae": VAE,
+    "gan": GAN,
+    "dcgan": DCGAN,
+}
+
+
+def build_model(name: str, **kwargs) -> Module:
+    """A reference model by its registry name (:data:`MODELS`), built with ``kwargs``.
+
+    Names are case-insensitive and ``-`` works for ``_`` (``'Dense-Autoencoder'``).
+
+    Raises
+    ------
+    ConfigError
+        An unknown name (the message lists the valid ones), or arguments the model does not take.
+
+    Examples
+    --------
+    >>> build_model("lenet5", input_size=8).num_parameters()
+    21386
+    """
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
+    if key not in MODELS:
+        close = difflib.get_close_matches(str(key), list(MODELS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown model {name!r}.{hint} Valid names: {', '.join(MODELS)}.")
+    cls = MODELS[key]
+    valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = [k for k in kwargs if k not in valid]
+    if unknown:
+        raise ConfigError(f"model {key!r} ({cls.__name__}) takes no argument(s) {', '.join(map(repr, unknown))}; "
+                          f"its arguments are: {', '.join(valid)}")
+    return cls(**kwargs)
+
+
+__all__ = [
+    "DCGAN",
+    "GAN",
+    "MLP",
+    "MODELS",
+    "VAE",
+    "Conv1dNet",
+    "ConvAutoencoder",
+    "ConvNet",
+    "DenseAutoencoder",
+    "LeNet5",
+    "Seq2One",
+    "SequenceClassifier",
+    "build_model",
+    "make_activation",
+    "vae_loss",
+]
