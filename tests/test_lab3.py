@@ -1,0 +1,50 @@
+"""Lab 3 in quick mode: a complete report with every section and embedded figures, measured numbers in
+their quick-run bounds, and the notebook; the full-size run (marked slow) checks the course's targets."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from neurona.labs import lab3
+from test_lab1 import _Collect, run_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def quick_lab(tmp_path_factory):
+    return lab3.run(out=tmp_path_factory.mktemp("runs"), quick=True, seed=0)
+
+
+def test_report_complete_and_numbers_in_bounds(quick_lab):
+    parser = _Collect()
+    parser.feed(quick_lab.report.read_text())
+    assert [h.split(".")[0] for h in parser.headings] == ["1", "2", "3", "4", "5"]
+    assert len(parser.images) >= 15 and all(s.startswith("data:image/png;base64,") for s in parser.images)
+    numbers = json.loads((quick_lab.run_dir / "metrics.json").read_text())["sections"]
+    assert numbers["cnn"]["lenet_test_accuracy"] >= 0.85
+    assert numbers["cnn"]["lenet_parameters"] == 21386
+    assert numbers["rnn"]["rows_test_accuracy"]["lstm"] >= 0.85
+    assert numbers["rnn"]["grad_ratio_rnn"] < numbers["rnn"]["grad_ratio_lstm"] < 1  # the RNN's gradient vanishes faster
+    ae = numbers["autoencoders"]["reconstruction_mse"]
+    assert all(v < 0.05 for v in ae.values())
+    assert numbers["gans"]["modes_covered"] >= 6
+
+
+def test_gradient_through_time_vanishes_for_plain_rnn():
+    norms = lab3.gradient_norm_through_time("rnn", T=20)
+    assert norms[0] < norms[-1] * 1e-2
+
+
+def test_notebook_runs_in_quick_mode(tmp_path):
+    run_notebook(ROOT / "labs" / "lab3.ipynb", tmp_path)
+
+
+@pytest.mark.slow
+def test_full_lab3_reaches_the_course_targets(tmp_path):
+    numbers = lab3.run(out=tmp_path, quick=False, seed=0).numbers
+    assert numbers["cnn"]["lenet_test_accuracy"] >= 0.98
+    assert numbers["rnn"]["rows_test_accuracy"]["lstm"] >= 0.95
+    assert numbers["rnn"]["waveforms"][0]["test accuracy"] >= 0.95
+    assert numbers["gans"]["modes_covered"] == 8
