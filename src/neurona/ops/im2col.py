@@ -1,0 +1,121 @@
+"""im2col and col2im: the data movement under every convolution (see ``neurona.ops.conv``).
+
+For each of the kH*kW kernel taps, ``_im2col`` copies the strided slice of the padded input that the tap
+reads into columns; ``_col2im`` is its adjoint and adds each tap's slice back. ``_Geometry`` holds the
+sizes, strides, padding and the column layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------------------------------
+# geometry: which input pixels each output pixel reads
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Geometry:
+    """The shape of one 2-D convolution, shared by its three ops.
+
+    ``in_size`` (H, W) is the convolution's input (a transposed convolution's output), ``out_size``
+    (Ho, Wo) its output, ``padding`` the zeros before the first row and column. Output pixel (i, j),
+    tap (p, q) reads padded input (i*s_h + p*d_h, j*s_w + q*d_w).
+
+    ``batch_last`` picks the memory layout of the columns: (C, kH, kW, N, Ho, Wo), or with the batch
+    innermost (C, kH, kW, Ho, Wo, N). Each tap copies rows of Wo numbers in the first layout and runs
+    of Wo*N (stride 1) or N in the second, so short output rows (small images, deep layers) are
+    copied much faster batch-last, at the price of a transpose of the output to NCHW.
+    """
+
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    batch_last: bool = False
+
+    @property
+    def padded_size(self) -> tuple[int, int]:
+        """Rows and columns of the zero-padded input buffer: enough for the input and every read."""
+        return tuple(
+            max((o - 1) * s + d * (k - 1) + 1, p + n)
+            for n, o, k, s, p, d in zip(self.in_size, self.out_size, self.kernel, self.stride,
+                                        self.padding, self.dilation)
+        )
+
+    def layout(self, n: int, size: tuple[int, int]) -> tuple[int, ...]:
+        """Shape of one channel of an image batch in the column layout: (N, H, W) or (H, W, N)."""
+        return (*size, n) if self.batch_last else (n, *size)
+
+    def taps(self):
+        """(p, q, index): for each kernel tap, the strided slice of a channel-major padded batch it reads."""
+        (ho, wo), (sh, sw), (dh, dw) = self.out_size, self.stride, self.dilation
+        lead = (slice(None),) if self.batch_last else (slice(None), slice(None))
+        for p in range(self.kernel[0]):
+            rows = slice(p * dh, p * dh + (ho - 1) * sh + 1, sh)
+            for q in range(self.kernel[1]):
+                yield p, q, (*lead, rows, slice(q * dw, q * dw + (wo - 1) * sw + 1, sw))
+
+    def to_channel_major(self, x: np.ndarray) -> np.ndarray:
+        """(N, C, H, W) -> the column layout (C, N, H, W) or (C, H, W, N), as a view."""
+        return x.transpose(1, 2, 3, 0) if self.batch_last else x.transpose(1, 0, 2, 3)
+
+    def to_nchw(self, y: np.ndarray) -> np.ndarray:
+        """The column layout (C, N, H, W) or (C, H, W, N) -> (N, C, H, W), as a view."""
+        return y.transpose(3, 0, 1, 2) if self.batch_last else y.transpose(1, 0, 2, 3)
+
+
+def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """cols[c, p, q, n, i, j] = x_pad[n, c, i*s + p*d, j*s + q*d]: one strided slice copy per tap."""
+    n, c = x.shape[:2]
+    (hp, wp), (top, left), (h, w) = geom.padded_size, geom.padding, geom.in_size
+    channel_major = geom.to_channel_major(x)
+    if (hp, wp) != (h, w):  # pad and reorder in one copy
+        padded = np.zeros((c, *geom.layout(n, (hp, wp))), dtype=x.dtype)
+        padded[_interior(geom, top, left, h, w)] = channel_major
+        channel_major = padded
+    elif geom.batch_last:  # the taps read runs of the batch: make them contiguous first
+        channel_major = np.ascontiguousarray(channel_major)
+    cols = np.empty((c, *geom.kernel, *geom.layout(n, geom.out_size)), dtype=x.dtype)
+    for p, q, index in geom.taps():
+        cols[:, p, q] = channel_major[index]
+    return cols
+
+
+def _interior(geom: _Geometry, top: int, left: int, h: int, w: int) -> tuple:
+    lead = (slice(None),) if geom.batch_last else (slice(None), slice(None))
+    return (*lead, slice(top, top + h), slice(left, left + w))
+
+
+def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """The adjoint of ``_im2col``: add each tap's slice back where it was read; returns (N, C, H, W)."""
+    c, n = cols.shape[0], cols.shape[-1] if geom.batch_last else cols.shape[3]
+    (h, w), (top, left) = geom.in_size, geom.padding
+    padded = np.zeros((c, *geom.layout(n, geom.padded_size)), dtype=cols.dtype)  # channel-major, like cols
+    for p, q, index in geom.taps():
+        padded[index] += cols[:, p, q]
+    return np.ascontiguousarray(geom.to_nchw(padded[_interior(geom, top, left, h, w)]))
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Products of matching groups, (G, m, k) @ (G, k, n); one group is a plain 2-D GEMM (NumPy's
+    stacked path copies a transposed operand first)."""
+    if a.shape[0] == 1:
+        return np.matmul(a[0], b[0])[np.newaxis]
+    return np.matmul(a, b)
+
+
+def _channel_major(u: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """(N, O, Ho, Wo) -> (G, O/G, N*Ho*Wo) in the column layout, a copy: the GEMMs' output-side operand."""
+    channel_major = np.ascontiguousarray(geom.to_channel_major(u))
+    return channel_major.reshape(geom.groups, u.shape[1] // geom.groups, -1)
+
+
+def _add_channel_bias(y: np.ndarray, bias: tuple) -> np.ndarray:
+    if bias:
+        y += bias[0].reshape(-1, 1, 1)
+    return y
