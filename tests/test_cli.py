@@ -141,3 +141,22 @@ def test_sigint_leaves_interrupted_status_and_no_report(tmp_path):
     assert json.loads(status.read_text())["status"] == "interrupted"
     assert not (status.parent / "report.html").exists()
     assert (status.parent / "log.txt").exists()
+
+
+def test_rl_train_and_play(tmp_path):
+    code, out = invoke("rl", "train", "CartPole-v1", "--agent", "a2c", "--episodes", "10", "--out", tmp_path)
+    assert code == 0, out
+    assert "mean return over 100 episodes" in out
+    (run_dir,) = tmp_path.iterdir()
+    assert (run_dir / "returns.csv").is_file() and (run_dir / "agent.safetensors").is_file()
+    code, out = invoke("rl", "play", run_dir, "--episodes", "2")
+    assert code == 0 and "mean return over 2 episodes" in out
+
+
+def test_rl_errors_are_clear(tmp_path):
+    code, out = invoke("rl", "train", "CartPoleee-v1", "--out", tmp_path)
+    assert code == 2 and "CartPole-v1" in out
+    code, out = invoke("rl", "train", "CartPole-v1", "--agent", "ppo", "--out", tmp_path)
+    assert code == 2 and "dqn" in out
+    code, out = invoke("rl", "train", "Pendulum-v1", "--agent", "dqn", "--out", tmp_path)
+    assert code == 2 and "Discrete" in out

@@ -177,6 +177,61 @@ def datasets(as_json: Annotated[bool, typer.Option("--json", help="Machine-reada
     console.print(table)
 
 
+rl_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                     help="Deep reinforcement learning on gymnasium (needs the rl extra: pip install 'neurona[rl]').")
+app.add_typer(rl_app, name="rl")
+
+
+def _rl():
+    try:
+        from neurona import rl
+    except ImportError as e:  # gymnasium missing
+        raise ConfigError(f"neurona rl needs gymnasium: pip install 'neurona[rl]' ({e})") from None
+    return rl
+
+
+@rl_app.command("train")
+@_guarded
+def rl_train(
+    env: Annotated[str, typer.Argument(help="A gymnasium environment id, e.g. CartPole-v1 or Acrobot-v1.")],
+    agent: Annotated[str, typer.Option("--agent", help="dqn, reinforce or a2c.")] = "dqn",
+    episodes: Annotated[int | None, typer.Option("--episodes", help="Training episodes (default: the preset's budget).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the environments, the network and the exploration.")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the run folders.")] = Path("runs"),
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Stop training after this many seconds.")] = None,
+) -> None:
+    """Train an agent; writes returns.csv, learning_curve.png, agent.safetensors and metrics.json."""
+    rl = _rl()
+    result = rl.train(env, agent, episodes=episodes, seed=seed, out_dir=out, time_limit_s=time_limit, progress=True)
+    table = Table(title=f"{agent} on {env}")
+    table.add_column("result")
+    table.add_column("value", justify="right")
+    for key, value in (("episodes", result.episodes), ("environment steps", result.steps),
+                       ("training time (s)", f"{result.train_time_s:.1f}"), ("stopped because", result.stopped),
+                       ("evaluation: mean return over 100 episodes",
+                        f"{result.eval_mean:.1f} ± {result.eval_std:.1f}" if result.eval_mean is not None else "-")):
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(f"Run folder: {result.run_dir}")
+
+
+@rl_app.command("play")
+@_guarded
+def rl_play(
+    run_dir: Annotated[Path, typer.Argument(help="A finished `neurona rl train` run folder.")],
+    episodes: Annotated[int, typer.Option("--episodes", help="How many episodes to play.")] = 10,
+    render: Annotated[str | None, typer.Option("--render", help="'rgb' saves a strip of frames (needs pygame).")] = None,
+) -> None:
+    """Play episodes with a trained agent and report the mean return."""
+    rl = _rl()
+    if render not in (None, "rgb"):
+        raise ConfigError(f"--render: {render!r} is not one of rgb")
+    result = rl.play(run_dir, episodes=episodes, render=render)
+    console.print(f"mean return over {episodes} episodes: {result.mean:.1f} ± {result.std:.1f}")
+    if getattr(result, "frames_path", None):
+        console.print(f"frames: {result.frames_path}")
+
+
 def main() -> None:
     app()
 

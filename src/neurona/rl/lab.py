@@ -1,0 +1,62 @@
+"""Lab 3, section 5: deep RL on CartPole — the three agents' learning curves, the DQN ablation (target
+network, replay buffer) and the final evaluation table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurona.report import HtmlReport, line_figure
+from neurona.rl.runner import train
+
+ENV = "CartPole-v1"
+
+
+def moving_average(values: list[float], window: int = 20) -> np.ndarray:
+    """Mean of the last ``window`` values at each point (shorter at the start)."""
+    values = np.asarray(values, dtype=float)
+    cumsum = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    start = np.maximum(idx - window, 0)
+    return (cumsum[idx] - cumsum[start]) / (idx - start)
+
+
+def rl_section(report: HtmlReport, quick: bool, seed: int, out: Any) -> dict[str, Any]:
+    out = Path(out) / "rl"
+    budget = {"episodes": 12, "final_eval_episodes": 5} if quick else {}
+    rows, curves, results = [], {}, {}
+    for agent in ("dqn", "reinforce", "a2c"):
+        r = train(ENV, agent, seed=seed, out_dir=out, **budget)
+        results[agent] = r
+        curves[f"{agent.upper()} (moving average of 20)"] = (np.arange(1, len(r.returns) + 1),
+                                                             moving_average(r.returns))
+        rows.append({"agent": agent.upper(), "episodes": r.episodes, "environment steps": r.steps,
+                     "training time (s)": round(r.train_time_s, 1), "stopped because": r.stopped,
+                     "mean return (greedy evaluation)": r.eval_mean, "std": r.eval_std})
+    report.text("Reinforcement learning learns from reward instead of labels. CartPole-v1 gives +1 for every step "
+                "the pole stays up, up to 500. DQN learns action values Q(s, a) with a target network and a replay "
+                "buffer; REINFORCE follows the policy gradient of whole-episode returns (with a learned baseline); "
+                "A2C learns a policy and a value function together from short rollouts of several environments.")
+    report.figure(line_figure(curves, "episode", "return", f"{ENV}: learning curves"), "Return per training episode")
+    report.table(rows, "Final evaluation: greedy policy, separate seeds" + (" (quick run: tiny budgets)" if quick else
+                                                                             ", 100 episodes"))
+
+    steps = 1500 if quick else 20_000
+    ablation, ablation_rows = {}, []
+    for name, options in (("DQN", {}), ("no target network", {"use_target_network": False}),
+                          ("no replay buffer", {"use_replay": False})):
+        r = train(ENV, "dqn", seed=seed, out_dir=out, steps=steps, stop_at_target=False,
+                  final_eval_episodes=5 if quick else 20, **options)
+        ablation[name] = (np.arange(1, len(r.returns) + 1), moving_average(r.returns))
+        ablation_rows.append({"DQN variant": name, "episodes in the budget": r.episodes,
+                              "best validation return": r.best_validation_return,
+                              "mean return (greedy evaluation)": r.eval_mean})
+    report.text(f"Ablation, {steps:,} environment steps each: without the target network DQN chases a moving "
+                "target (its own changing estimates); without the replay buffer it learns from consecutive, "
+                "strongly correlated transitions. Both make learning slower and less stable.")
+    report.figure(line_figure(ablation, "episode", "return", "DQN ablation"), "Target network and replay buffer")
+    report.table(ablation_rows)
+    return {"available": True, "evaluation": {a: r.eval_mean for a, r in results.items()},
+            "ablation": {row["DQN variant"]: row["mean return (greedy evaluation)"] for row in ablation_rows}}
