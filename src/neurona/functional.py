@@ -10,7 +10,6 @@ import numpy as np
 from neurona.errors import ShapeError, fmt_shape
 from neurona.ops import (
     abs,
-    clamp,
     cross_entropy,
     elu,
     gelu,
@@ -31,9 +30,10 @@ from neurona.ops import (
     where,
 )
 from neurona.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from neurona.ops.elementwise import as_tensor, exp, maximum, pair
+from neurona.ops.elementwise import exp, maximum, pair
 from neurona.ops.embedding import embedding
-from neurona.ops.norm import batch_norm, dropout, layer_norm
+from neurona.ops.nn import BinaryCrossEntropy
+from neurona.ops.normalization import batch_norm, dropout, layer_norm
 from neurona.ops.pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -95,7 +95,7 @@ def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
 
 
 def _pair_same_shape(input, target, fn: str) -> tuple[Tensor, Tensor]:
-    input, target = pair(as_tensor(input), as_tensor(target))
+    input, target = pair(input, target)  # a NumPy target takes the input's float dtype
     if input.shape != target.shape:
         raise ShapeError(
             f"{fn}: input of shape {fmt_shape(input.shape)} and target of shape {fmt_shape(target.shape)} "
@@ -144,7 +144,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
             "binary_cross_entropy: input must hold probabilities in [0, 1]; apply sigmoid first, or use "
             "binary_cross_entropy_with_logits on raw scores"
         )
-    loss = -(y * clamp(log(p), min=-100.0) + (1.0 - y) * clamp(log(1.0 - p), min=-100.0))
+    loss = BinaryCrossEntropy.apply(p, y)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")
@@ -158,7 +158,7 @@ def binary_cross_entropy_with_logits(
     x, y = _pair_same_shape(input, target, "binary_cross_entropy_with_logits")
     log_sigmoid_neg = log1p(exp(-abs(x))) + maximum(-x, 0.0)  # = -ln sigmoid(x)
     if pos_weight is not None:
-        loss = (1.0 - y) * x + (1.0 + (as_tensor(pos_weight) - 1.0) * y) * log_sigmoid_neg
+        loss = (1.0 - y) * x + (1.0 + (pair(pos_weight, y)[0] - 1.0) * y) * log_sigmoid_neg
     else:
         loss = (1.0 - y) * x + log_sigmoid_neg
     if weight is not None:

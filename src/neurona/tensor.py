@@ -159,6 +159,8 @@ class Function:
         fn = cls(**options)
         ctx = Context()
         data = fn.forward(ctx, *[t.data for t in inputs])
+        if type(data) is not np.ndarray:  # NumPy gives scalars for 0-d results; keep .data an array
+            data = _as_array(data, ctx)
         if AnomalyMode.enabled:
             AnomalyMode.check(cls.__name__, inputs, data)
         requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
@@ -168,6 +170,15 @@ class Function:
             ctx.output = weakref.ref(out)  # a weak link: the output must not keep its own node alive
             out._ctx = ctx
         return out
+
+
+def _as_array(scalar: Any, ctx: Context) -> np.ndarray:
+    """A 0-d array for a NumPy scalar result, also where ``forward`` saved it (so ``ctx.saved`` still
+    recognises the op's output)."""
+    data = np.asarray(scalar)
+    if hasattr(ctx, "_saved"):
+        ctx._saved = tuple(data if a is scalar else a for a in ctx._saved)
+    return data
 
 
 # --------------------------------------------------------------------------------------------------
@@ -299,7 +310,11 @@ class Tensor:
 
     def copy_(self, src: Tensor | np.ndarray) -> Tensor:
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        if src.shape != self.shape and np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        try:
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"copy_: cannot copy shape {fmt_shape(src.shape)} into {fmt_shape(self.shape)}")
         np.copyto(self.data, src, casting="unsafe")
         return self
@@ -327,6 +342,8 @@ class Tensor:
             grad = Tensor._wrap(np.ones_like(self.data))
         elif not isinstance(grad, Tensor):
             grad = Tensor._wrap(np.asarray(grad, dtype=self.dtype))
+        elif grad.dtype != self.dtype:  # gradients always have their tensor's dtype
+            grad = ops.cast(grad, self.dtype)
         if grad.shape != self.shape:
             raise ValueError(
                 f"backward(): grad has shape {fmt_shape(grad.shape)} but the tensor has {fmt_shape(self.shape)}"
@@ -459,6 +476,7 @@ def run_backward(
     grads: dict[int, Tensor] = {}
     for r, g in zip(roots, root_grads):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+    stored = {id(g.data) for g in root_grads}  # arrays a .grad must not share (see _accumulate)
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph  # gradient ops are recorded only for higher-order gradients
     try:
@@ -471,7 +489,7 @@ def run_backward(
                 if id(t) in wanted:
                     wanted[id(t)] = g if wanted[id(t)] is None else wanted[id(t)] + g
             elif ctx is None or t._retains_grad:
-                _accumulate(t, g, create_graph)
+                _accumulate(t, g, create_graph, stored)
             if ctx is None:
                 continue
             if ctx.released:
@@ -492,12 +510,19 @@ def run_backward(
                 ctx.release()
     finally:
         _GradMode.enabled = previous_mode
-    return None if wanted is None else list(wanted.values())
+    return None if wanted is None else [wanted[id(t)] for t in inputs]
 
 
-def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool, stored: set[int]) -> None:
+    """Add ``g`` to ``t.grad``. A ``.grad`` owns its array: a view, a read-only broadcast, the caller's
+    gradient or an array already stored in another ``.grad`` (``a + b`` hands both the same one) is
+    copied, so an in-place ``a.grad.zero_()`` cannot change ``b.grad``. Fresh arrays are kept as they are."""
     if not create_graph:
-        g = g.detach() if g.data.flags.writeable else Tensor._wrap(g.data.copy())
+        data = g.data
+        if not data.flags.writeable or data.base is not None or id(data) in stored:
+            data = data.copy()
+        stored.add(id(data))
+        g = Tensor._wrap(data)
     t.grad = g if t.grad is None else t.grad + g
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from neurona.nn.module import Module
-from neurona.ops.norm import dropout
+from neurona.ops.normalization import dropout
 from neurona.tensor import Tensor
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from neurona.nn._checks import check_dim, check_rank
 from neurona.nn.module import Module, Parameter
-from neurona.ops.norm import batch_norm, layer_norm
+from neurona.ops.normalization import batch_norm, layer_norm
 from neurona.tensor import Tensor
 
 

@@ -22,7 +22,7 @@ from neurona.nn._checks import check_floating, check_tensor
 from neurona.nn.module import Module, Parameter
 from neurona.ops.elementwise import sigmoid, tanh
 from neurona.ops.linalg import linear
-from neurona.ops.norm import dropout as _dropout
+from neurona.ops.normalization import dropout as _dropout
 from neurona.ops.rnn import GRULayer, LSTMLayer, RNNLayer
 from neurona.ops.shape import cat, squeeze, stack, transpose, unsqueeze
 from neurona.tensor import Tensor

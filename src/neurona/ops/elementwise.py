@@ -50,12 +50,25 @@ def as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def _operand(value: Any, like: Tensor) -> Tensor:
+    """A number, array or list next to the tensor ``like``: numbers are weak scalars, and floating
+    arrays take ``like``'s floating dtype (a float64 array is not rounded to float32 next to float64)."""
+    if isinstance(value, _SCALARS):
+        return _scalar(value, like)
+    array = np.asarray(value)
+    if array.dtype.kind == "f" and like.data.dtype.kind == "f":
+        return Tensor._wrap(array.astype(like.data.dtype, copy=False))
+    return Tensor(array)
+
+
 def pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors of one dtype (bool masks are left as they are: NumPy casts them)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = as_tensor(a)  # two plain values (where(c, 1.0, 0.0)): the first sets the dtype
     if not isinstance(a, Tensor):
-        a = _scalar(a, b) if isinstance(a, _SCALARS) else as_tensor(a)
+        a = _operand(a, b)
     if not isinstance(b, Tensor):
-        b = _scalar(b, a) if isinstance(b, _SCALARS) else as_tensor(b)
+        b = _operand(b, a)
     if a.data.dtype != b.data.dtype:
         dtype = result_dtype(a.data, b.data)
         if a.data.dtype != dtype and a.data.dtype.kind != "b":
@@ -164,13 +177,15 @@ class PowScalar(Function):
 
     def backward(self, ctx, grad):
         (x,) = ctx.inputs
+        if self.p == 0:  # y = 1: the derivative is 0 everywhere, also at x = 0 (not 0 * inf)
+            return grad * 0.0
         if self.p == 2:
             return grad * 2.0 * x
         return grad * self.p * x ** (self.p - 1)
 
 
 class Pow(_Binary):
-    """y = a^b;  dy/da = b a^(b-1), dy/db = y ln(a)"""
+    """y = a^b;  dy/da = b a^(b-1), dy/db = y ln(a)  (taken as 0 where a = 0 and b >= 0, as in torch)"""
 
     compute = staticmethod(np.power)
 
@@ -183,7 +198,10 @@ class Pow(_Binary):
         a, b = ctx.inputs
         (y,) = ctx.saved
         ga = grad * b * a ** (b - 1) if a.requires_grad else None
-        gb = grad * y * log(a) if b.requires_grad else None
+        gb = None
+        if b.requires_grad:
+            zero_base = Tensor._wrap((a.data == 0) & (b.data >= 0))
+            gb = grad * y * log(where(zero_base, 1.0, a))  # y ln(a) -> 0 as a -> 0, no 0 * -inf
         return ga, gb
 
 
@@ -201,8 +219,10 @@ def mul(a: Any, b: Any) -> Tensor:
 
 def div(a: Any, b: Any) -> Tensor:
     a, b = pair(a, b)
-    if a.data.dtype.kind != "f":  # true division of integers gives floats, as in torch
-        a, b = cast(a, np.float32), cast(b, np.float32)
+    if a.data.dtype.kind != "f" or b.data.dtype.kind != "f":  # true division gives floats, as in torch
+        floats = [t.data.dtype for t in (a, b) if t.data.dtype.kind == "f"]
+        dtype = floats[0] if floats else np.float32
+        a, b = cast(a, dtype), cast(b, dtype)
     return Div.apply(a, b)
 
 
@@ -212,6 +232,8 @@ def neg(x: Tensor) -> Tensor:
 
 def pow(a: Any, b: Any) -> Tensor:
     if isinstance(a, Tensor) and isinstance(b, _SCALARS) and not isinstance(b, bool):
+        if a.data.dtype.kind != "f" and not isinstance(b, int | np.integer):
+            a = cast(a, np.float32)  # an integer tensor to a fractional power gives floats, as in torch
         if b == 1:
             return a
         return PowScalar.apply(a, p=float(b) if a.data.dtype.kind == "f" else b)
@@ -304,10 +326,16 @@ class Sigmoid(Function):
     """y = 1 / (1 + e^-x);  dy/dx = y (1 - y)"""
 
     def forward(self, ctx, x):
-        # tanh form: no overflow for large |x|, same result as 1 / (1 + exp(-x))
-        y = np.tanh(x * x.dtype.type(0.5))
+        # tanh form (1 + tanh(x/2)) / 2: SIMD-fast and no overflow for large |x| ...
+        y = np.multiply(x, x.dtype.type(0.5), out=np.empty_like(x))
+        np.tanh(y, out=y)
         y += 1
         y *= 0.5
+        # ... but 1 + tanh cancels for negative x (sigmoid(-20) would round to 0): there use e^x / (1 + e^x)
+        tail = x < -2
+        if tail.any():
+            e = np.exp(x[tail])
+            y[tail] = e / (1 + e)
         ctx.save_for_backward(y)
         return y
 
@@ -337,36 +365,41 @@ class Erf(Function):
         return grad * (2.0 / math.sqrt(math.pi)) * exp(-(x * x))
 
 
+def _floating(x: Tensor) -> Tensor:
+    """Integer and bool tensors become float32 before a function with real values, as in torch."""
+    return x if x.data.dtype.kind == "f" else cast(x, np.float32)
+
+
 def exp(x: Tensor) -> Tensor:
-    return Exp.apply(x)
+    return Exp.apply(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
-    return Log.apply(x)
+    return Log.apply(_floating(x))
 
 
 def log1p(x: Tensor) -> Tensor:
-    return Log1p.apply(x)
+    return Log1p.apply(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(x)
+    return Sqrt.apply(_floating(x))
 
 
 def sin(x: Tensor) -> Tensor:
-    return Sin.apply(x)
+    return Sin.apply(_floating(x))
 
 
 def cos(x: Tensor) -> Tensor:
-    return Cos.apply(x)
+    return Cos.apply(_floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)
+    return Tanh.apply(_floating(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(_floating(x))
 
 
 def abs(x: Tensor) -> Tensor:
@@ -374,7 +407,7 @@ def abs(x: Tensor) -> Tensor:
 
 
 def erf(x: Tensor) -> Tensor:
-    return Erf.apply(x)
+    return Erf.apply(_floating(x))
 
 
 def sign(x: Tensor) -> Tensor:

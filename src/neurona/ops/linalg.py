@@ -15,11 +15,7 @@ class MatMul(Function):
 
     def forward(self, ctx, a, b):
         if a.shape[-1] != b.shape[-2]:
-            raise ShapeError(
-                f"matmul: shapes {fmt_shape(a.shape)} and {fmt_shape(b.shape)} are not aligned: the last "
-                f"dimension of the first ({a.shape[-1]}) must equal the second-to-last of the second "
-                f"({b.shape[-2]})"
-            )
+            raise _not_aligned(a.shape, b.shape)
         try:
             return np.matmul(a, b)
         except ValueError:
@@ -35,6 +31,14 @@ class MatMul(Function):
         return ga, gb
 
 
+def _not_aligned(a_shape: tuple, b_shape: tuple) -> ShapeError:
+    b_inner = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    return ShapeError(
+        f"matmul: shapes {fmt_shape(a_shape)} and {fmt_shape(b_shape)} are not aligned: the last "
+        f"dimension of the first ({a_shape[-1]}) must equal the second-to-last of the second ({b_inner})"
+    )
+
+
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy/torch semantics for 1-D operands and batch broadcasting."""
     a, b = pair(a, b)
@@ -44,6 +48,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         if a.shape != b.shape:
             raise ShapeError(f"matmul: vectors of shapes {fmt_shape(a.shape)} and {fmt_shape(b.shape)} differ in length")
         return reshape(MatMul.apply(unsqueeze(a, 0), unsqueeze(b, 1)), ())
+    if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):  # name the shapes the user passed
+        raise _not_aligned(a.shape, b.shape)
     if a.ndim == 1:
         y = MatMul.apply(unsqueeze(a, 0), b)
         return reshape(y, (*y.shape[:-2], y.shape[-1]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurona.errors import DTypeError, ShapeError, fmt_shape
-from neurona.ops.elementwise import exp
+from neurona.ops.elementwise import exp, log, log1p, maximum, where
 from neurona.ops.reduction import sum as _sum
 from neurona.tensor import Function, Tensor, is_grad_enabled
 
@@ -55,6 +55,28 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     return LogSoftmax.apply(x, dim=dim)
 
 
+class BinaryCrossEntropy(Function):
+    """loss = -[y ln p + (1 - y) ln(1 - p)], each log clamped at -100 (as torch);
+    dloss/dp = (p - y) / max(p (1 - p), 1e-12),  dloss/dy = ln(1 - p) - ln p.
+
+    One op, so a prediction that saturated to exactly 0 or 1 gets a finite gradient, not 0 * inf = NaN.
+    """
+
+    def forward(self, ctx, p, y):
+        with np.errstate(divide="ignore"):
+            log_p, log_not_p = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
+        return -(y * log_p + (1 - y) * log_not_p)
+
+    def backward(self, ctx, grad):
+        p, y = ctx.inputs
+        gp = grad * (p - y) / maximum(p * (1.0 - p), 1e-12) if p.requires_grad else None
+        gy = None
+        if y.requires_grad:
+            with np.errstate(divide="ignore"):
+                gy = grad * (log1p(-p) - log(p))
+        return gp, gy
+
+
 class SoftmaxCrossEntropy(Function):
     """loss_n = -sum_c q_nc log softmax(x_n)_c  for constant targets q.
 
@@ -65,7 +87,8 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, ctx, x):
         logp = _log_softmax(x, 1)
         ctx.save_for_backward(np.exp(logp))
-        return -np.einsum("nc,nc->n", self.q, logp)
+        # classes with q = 0 add nothing, also where a masked logit made logp = -inf (no 0 * -inf = NaN)
+        return -np.einsum("nc,nc->n", self.q, np.where(self.q != 0, logp, 0))
 
     def backward(self, ctx, grad):
         (x,) = ctx.inputs
@@ -122,14 +145,16 @@ def _reduce(per_sample: Tensor, reduction: str, denominator, fn: str) -> Tensor:
     if reduction == "sum":
         return per_sample.sum()
     if reduction == "mean":
+        if denominator == 0:  # every target ignored: the loss is NaN but the gradient 0, as in torch
+            return per_sample.sum() * 0.0 + float("nan")
         return per_sample.sum() / Tensor._wrap(np.asarray(denominator, dtype=per_sample.dtype))
     raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _flatten_classes(x: Tensor, target: np.ndarray, fn: str) -> tuple[Tensor, np.ndarray, tuple]:
     """(N, C, d1, ...) inputs to (N*d1*..., C) rows, as torch's K-dimensional losses."""
-    if x.ndim == 1:
-        return x.reshape(1, -1), target.reshape(1, *target.shape[1:]) if target.dtype.kind == "f" else target.reshape(1), ()
+    if x.ndim == 1:  # one sample: (C,) logits with a class index () or probabilities (C,)
+        return x.reshape(1, -1), target.reshape(1, -1) if target.dtype.kind == "f" else target.reshape(1), ()
     if x.ndim == 2:
         return x, target, ()
     if x.ndim < 1:
@@ -185,7 +210,8 @@ def nll_loss(
         raise DTypeError(f"{fn}: targets must be class indices (integers), got {target.dtype}")
     rows, flat_target, spatial = _flatten_classes(input, target, fn)
     q, denominator = _target_matrix(rows.shape, flat_target, weight, ignore_index, 0.0, rows.dtype, fn)
-    per_sample = -_sum(rows * Tensor._wrap(q), 1)
+    weighted = where(Tensor._wrap(q != 0), rows, 0.0) * Tensor._wrap(q)  # 0, not NaN, for a -inf input
+    per_sample = -_sum(weighted, 1)
     if reduction == "none":
         return per_sample.reshape(spatial) if spatial else (per_sample.reshape(()) if input.ndim == 1 else per_sample)
     return _reduce(per_sample, reduction, denominator, fn)

@@ -232,12 +232,12 @@ def norm(x: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Ten
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
     keepdim = _keep(keepdim, kw)
     dim = kw.pop("axis", dim)
-    out = np.argmax(x.data, axis=dim, keepdims=keepdim and dim is not None)
+    out = np.argmax(x.data, axis=dim, keepdims=keepdim)  # dim=None + keepdim: shape (1, ..., 1), as torch
     return Tensor._wrap(np.asarray(out, dtype=np.int64))
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
     keepdim = _keep(keepdim, kw)
     dim = kw.pop("axis", dim)
-    out = np.argmin(x.data, axis=dim, keepdims=keepdim and dim is not None)
+    out = np.argmin(x.data, axis=dim, keepdims=keepdim)
     return Tensor._wrap(np.asarray(out, dtype=np.int64))

@@ -73,7 +73,7 @@ class SumTo(Function):
         )
         if axes == (0,) and x.ndim == 2 and x.flags.c_contiguous:
             # the bias-gradient case (N, F) -> (F,): a GEMV with ones beats sum(axis=0) several-fold
-            return np.ones(x.shape[0], dtype=x.dtype) @ x
+            return (np.ones(x.shape[0], dtype=x.dtype) @ x).reshape(self.shape)
         return np.sum(x, axis=axes, keepdims=True).reshape(self.shape) if axes else x.reshape(self.shape)
 
     def backward(self, ctx, grad):
@@ -108,7 +108,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
     dims = _shape_arg(dims)
-    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    if sorted(d % x.ndim if -x.ndim <= d < x.ndim else d for d in dims) != list(range(x.ndim)):
         raise ShapeError(f"permute: {dims} is not a permutation of the {x.ndim} dimensions of {fmt_shape(x.shape)}")
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
@@ -139,6 +139,9 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
 def expand(x: Tensor, *sizes: Any) -> Tensor:
     sizes = _shape_arg(sizes)
     lead = len(sizes) - x.ndim
+    if lead < 0 or -1 in sizes[:lead]:
+        raise ShapeError(f"expand: cannot expand shape {fmt_shape(x.shape)} to {sizes}; -1 (keep the size) "
+                         "is only allowed for existing dimensions")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 
@@ -247,7 +250,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != d):
             shapes = ", ".join(fmt_shape(t.shape) for t in tensors)
             raise ShapeError(f"cat: tensors must have the same shape except in dimension {d}; got {shapes}")
-    dtype = np.result_type(*[t.data.dtype for t in tensors])
+    floats = [t.data.dtype for t in tensors if t.data.dtype.kind == "f"]
+    dtype = np.result_type(*(floats or [t.data.dtype for t in tensors]))  # integers join floats as the float
     return Cat.apply(*[cast(t, dtype) for t in tensors], dim=d)
 
 
