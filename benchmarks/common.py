@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 
 def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int = 5, warmup: int = 3,
-                pause: float = 0.05) -> dict[str, float]:
+                pause: float = 0.5) -> dict[str, float]:
     """Median seconds per call of each function, alternating between them round by round so that
     machine noise hits every contender alike. ``pause`` (untimed) lets the previous contender's BLAS/OpenMP
     worker threads stop spinning before the next one is timed; otherwise each slows the other."""
