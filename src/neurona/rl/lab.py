@@ -9,18 +9,9 @@ from typing import Any
 import numpy as np
 
 from neurona.report import HtmlReport, line_figure
-from neurona.rl.runner import train
+from neurona.rl.runner import moving_average, train
 
 ENV = "CartPole-v1"
-
-
-def moving_average(values: list[float], window: int = 20) -> np.ndarray:
-    """Mean of the last ``window`` values at each point (shorter at the start)."""
-    values = np.asarray(values, dtype=float)
-    cumsum = np.cumsum(np.insert(values, 0, 0.0))
-    idx = np.arange(1, len(values) + 1)
-    start = np.maximum(idx - window, 0)
-    return (cumsum[idx] - cumsum[start]) / (idx - start)
 
 
 def rl_section(report: HtmlReport, quick: bool, seed: int, out: Any) -> dict[str, Any]:
