@@ -65,6 +65,7 @@ def test_train_evaluate_predict(tmp_path):
     code, out = invoke("train", ROOT / "examples" / "iris.yaml", "--quick", "--out", tmp_path, "-v", "0",
                        "--set", "optimizer.lr=0.05")
     assert code == 0, out
+    assert "Final metrics" in out and "figures" in out.lower()
     (run_dir,) = tmp_path.iterdir()
     for name in ("config.yaml", "history.csv", "metrics.json", "model.safetensors", "report.html", "log.txt",
                  "status.json"):

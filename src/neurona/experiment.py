@@ -227,8 +227,23 @@ def run(config: RunConfig | dict, out: str | Path = "runs", quick: bool = False,
 
         write_run_report(folder, config, bundle, split, model, trainer, history, metrics, diagnostics)
         folder.status("completed", metrics={k: v for k, v in metrics.items() if isinstance(v, dict)})
+        _print_metrics(folder.console, metrics)
+        folder.console.print(f"Figures: {folder.path / 'figures'}")
         folder.console.print(f"[green]Run complete:[/] {folder.path} (report: {folder.file('report.html')})")
     return folder.path
+
+
+def _print_metrics(console: Any, metrics: dict) -> None:
+    from rich.table import Table
+
+    parts = [p for p in ("train", "val", "test") if p in metrics]
+    table = Table(title=f"Final metrics ({metrics['epochs_run']} epochs)")
+    table.add_column("metric")
+    for part in parts:
+        table.add_column(part, justify="right")
+    for name in metrics[parts[0]]:
+        table.add_row(name, *(f"{metrics[p][name]:.4f}" for p in parts))
+    console.print(table)
 
 
 # ---- reopening a run ------------------------------------------------------------------------------
