@@ -1,6 +1,7 @@
 """Primitive differentiable ops, one file per family. Each op is a ``Function`` with its forward and
 backward side by side; the plain functions here are what ``Tensor`` methods and ``neurona.*`` call."""
 
+from neurona.ops.activation import elu, gelu, hardtanh, leaky_relu, relu, selu, silu, softplus
 from neurona.ops.elementwise import (
     abs,
     add,
@@ -8,17 +9,13 @@ from neurona.ops.elementwise import (
     clamp,
     cos,
     div,
-    elu,
     eq,
     erf,
     exp,
     ge,
-    gelu,
     gt,
-    hardtanh,
     isfinite,
     le,
-    leaky_relu,
     log,
     log1p,
     logical_and,
@@ -31,13 +28,9 @@ from neurona.ops.elementwise import (
     ne,
     neg,
     pow,
-    relu,
-    selu,
     sigmoid,
     sign,
-    silu,
     sin,
-    softplus,
     sqrt,
     sub,
     tanh,

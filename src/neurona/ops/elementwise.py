@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, math functions and activations, each with its derivative beside it.
+"""Elementwise ops: arithmetic, math functions, clamping and comparisons, each with its derivative beside it.
 
 Binary ops broadcast like NumPy; the engine sums broadcast gradients back to each input's shape.
 Dtypes follow PyTorch: a Python number never widens a tensor (``float32 * 2.0`` stays float32),
@@ -14,98 +14,8 @@ import numpy as np
 from scipy import special
 
 from neurona.errors import ShapeError, fmt_shape
+from neurona.ops.promotion import _SCALARS, _broadcast_error, as_tensor, cast, pair  # noqa: F401 (re-exported)
 from neurona.tensor import Function, Tensor
-
-_SCALARS = (int, float, bool, np.generic)
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
-
-
-def _scalar(value: Any, like: Tensor) -> Tensor:
-    """A Python number as a 0-d tensor that takes the other operand's dtype (a 'weak' scalar)."""
-    kind = like.data.dtype.kind
-    if isinstance(value, bool | np.bool_):
-        dtype = like.data.dtype
-    elif isinstance(value, int | np.integer):
-        dtype = like.data.dtype if kind in "iuf" else np.int64
-    else:
-        dtype = like.data.dtype if kind == "f" else np.float32
-    return Tensor._wrap(np.asarray(value, dtype=dtype))
-
-
-def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    """PyTorch's promotion: higher category wins; within one, a 0-d tensor does not widen the other."""
-    if a.dtype == b.dtype:
-        return a.dtype
-    ca, cb = _CATEGORY.get(a.dtype.kind, 2), _CATEGORY.get(b.dtype.kind, 2)
-    if ca != cb:
-        return a.dtype if ca > cb else b.dtype
-    if a.ndim == 0 and b.ndim > 0:
-        return b.dtype
-    if b.ndim == 0 and a.ndim > 0:
-        return a.dtype
-    return np.promote_types(a.dtype, b.dtype)
-
-
-def as_tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor(value)
-
-
-def _operand(value: Any, like: Tensor) -> Tensor:
-    """A number, array or list next to the tensor ``like``: numbers are weak scalars, and floating
-    arrays take ``like``'s floating dtype (a float64 array is not rounded to float32 next to float64)."""
-    if isinstance(value, _SCALARS):
-        return _scalar(value, like)
-    array = np.asarray(value)
-    if array.dtype.kind == "f" and like.data.dtype.kind == "f":
-        return Tensor._wrap(array.astype(like.data.dtype, copy=False))
-    return Tensor(array)
-
-
-def pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors of one dtype (bool masks are left as they are: NumPy casts them)."""
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = as_tensor(a)  # two plain values (where(c, 1.0, 0.0)): the first sets the dtype
-    if not isinstance(a, Tensor):
-        a = _operand(a, b)
-    if not isinstance(b, Tensor):
-        b = _operand(b, a)
-    if a.data.dtype != b.data.dtype:
-        dtype = result_dtype(a.data, b.data)
-        if a.data.dtype != dtype and a.data.dtype.kind != "b":
-            a = cast(a, dtype)
-        if b.data.dtype != dtype and b.data.dtype.kind != "b":
-            b = cast(b, dtype)
-    return a, b
-
-
-def _broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ShapeError:
-    return ShapeError(
-        f"{op}: shapes {fmt_shape(a.shape)} and {fmt_shape(b.shape)} cannot be broadcast together; "
-        "each dimension, aligned from the right, must be equal or 1."
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# dtype cast
-# --------------------------------------------------------------------------------------------------
-class Cast(Function):
-    """y = x as another dtype;  dy/dx = 1 (cast back to the input's dtype)."""
-
-    def forward(self, ctx, x):
-        self.src = x.dtype
-        return x.astype(self.dtype)
-
-    def backward(self, ctx, grad):
-        return cast(grad, self.src)
-
-
-def cast(x: Tensor, dtype: Any) -> Tensor:
-    dtype = np.dtype(dtype)
-    if x.data.dtype == dtype:
-        return x
-    if dtype.kind != "f" or x.data.dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(dtype))  # integer/bool results carry no gradient
-    return Cast.apply(x, dtype=dtype)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -418,52 +328,6 @@ def sign(x: Tensor) -> Tensor:
 # --------------------------------------------------------------------------------------------------
 # piecewise ops: derivatives are masks (constants), so their higher derivatives are 0
 # --------------------------------------------------------------------------------------------------
-class ReLU(Function):
-    """y = max(x, 0);  dy/dx = [x > 0]"""
-
-    def forward(self, ctx, x):
-        return np.maximum(x, 0)
-
-    def backward(self, ctx, grad):
-        return grad * Tensor._wrap(ctx.inputs[0].data > 0)
-
-
-class LeakyReLU(Function):
-    """y = x if x > 0 else s x;  dy/dx = 1 if x > 0 else s"""
-
-    def forward(self, ctx, x):
-        return np.where(x > 0, x, x * x.dtype.type(self.slope))
-
-    def backward(self, ctx, grad):
-        x = ctx.inputs[0].data
-        return grad * Tensor._wrap(np.where(x > 0, 1, self.slope).astype(x.dtype))
-
-
-class ELU(Function):
-    """y = x if x > 0 else a (e^x - 1);  dy/dx = 1 if x > 0 else y + a"""
-
-    def forward(self, ctx, x):
-        y = np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(self, ctx, grad):
-        (y,) = ctx.saved
-        positive = Tensor._wrap(ctx.inputs[0].data > 0)
-        return where(positive, grad, grad * (y + self.alpha))
-
-
-class Hardtanh(Function):
-    """y = clip(x, lo, hi);  dy/dx = [lo < x < hi]"""
-
-    def forward(self, ctx, x):
-        return np.clip(x, self.lo, self.hi)
-
-    def backward(self, ctx, grad):
-        x = ctx.inputs[0].data
-        return grad * Tensor._wrap((x > self.lo) & (x < self.hi))
-
-
 class Clamp(Function):
     """y = min(max(x, lo), hi);  dy/dx = [lo <= x <= hi]  (as torch.clamp)"""
 
@@ -522,22 +386,6 @@ class Where(Function):
         return ga, gb
 
 
-def relu(x: Tensor) -> Tensor:
-    return ReLU.apply(x)
-
-
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return LeakyReLU.apply(x, slope=negative_slope)
-
-
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    return ELU.apply(x, alpha=alpha)
-
-
-def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    return Hardtanh.apply(x, lo=min_val, hi=max_val)
-
-
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
@@ -557,63 +405,6 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     return Where.apply(*pair(a, b), cond=cond)
-
-
-# --------------------------------------------------------------------------------------------------
-# smooth activations
-# --------------------------------------------------------------------------------------------------
-class Softplus(Function):
-    """y = ln(1 + e^(b x)) / b  (y = x where b x > threshold);  dy/dx = sigmoid(b x)"""
-
-    def forward(self, ctx, x):
-        bx = x * x.dtype.type(self.beta)
-        y = np.logaddexp(x.dtype.type(0), bx) / x.dtype.type(self.beta)
-        return np.where(bx > self.threshold, x, y).astype(x.dtype, copy=False)
-
-    def backward(self, ctx, grad):
-        (x,) = ctx.inputs
-        linear = Tensor._wrap(x.data * self.beta > self.threshold)
-        return where(linear, grad, grad * sigmoid(x * self.beta))
-
-
-class GELU(Function):
-    """y = x Phi(x), Phi the standard normal CDF;  dy/dx = Phi(x) + x phi(x)"""
-
-    def forward(self, ctx, x):
-        return (x * 0.5 * (1.0 + special.erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
-
-    def backward(self, ctx, grad):
-        (x,) = ctx.inputs
-        cdf = (erf(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
-        pdf = exp(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
-        return grad * (cdf + x * pdf)
-
-
-def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return Softplus.apply(x, beta=beta, threshold=threshold)
-
-
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
-    if approximate == "none":
-        return GELU.apply(x)
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        return x * 0.5 * (tanh(inner) + 1.0)
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-
-
-def silu(x: Tensor) -> Tensor:
-    """y = x sigmoid(x)"""
-    return x * sigmoid(x)
-
-
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def selu(x: Tensor) -> Tensor:
-    """y = scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
-    return elu(x, SELU_ALPHA) * SELU_SCALE
 
 
 # --------------------------------------------------------------------------------------------------
