@@ -23,65 +23,8 @@ import numpy as np
 
 from neurona.errors import fmt_shape
 
-
-# --------------------------------------------------------------------------------------------------
-# Grad mode
-# --------------------------------------------------------------------------------------------------
-class _GradMode:
-    enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True when new ops record a graph (the default); False inside ``no_grad()``."""
-    return _GradMode.enabled
-
-
-class AnomalyMode:
-    """While enabled (``neurona.autograd.detect_anomaly()``), every op checks its output and raises
-    ``FloatingPointError`` naming itself, and the layer it ran in, when it turns finite inputs into NaN/inf."""
-
-    enabled = False
-    module_stack: list = []
-
-    @classmethod
-    def check(cls, op: str, inputs: tuple, data: np.ndarray) -> None:
-        if data.dtype.kind != "f" or np.isfinite(data).all():
-            return
-        if all(t.data.dtype.kind != "f" or np.isfinite(t.data).all() for t in inputs):
-            kind = "NaN" if np.isnan(data).any() else "inf"
-            raise FloatingPointError(op, kind, cls.module_stack[-1] if cls.module_stack else None)
-
-
-class _SetGrad:
-    """Context manager and decorator that sets grad mode, restoring the previous mode on exit."""
-
-    def __init__(self, mode: bool):
-        self.mode = mode
-
-    def __enter__(self):
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
-
-    def __exit__(self, *exc):
-        _GradMode.enabled = self.prev
-
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with _SetGrad(self.mode):
-                return fn(*args, **kwargs)
-
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper
-
-
-def no_grad() -> _SetGrad:
-    """Ops inside ``with no_grad():`` build no graph (evaluation, optimiser updates)."""
-    return _SetGrad(False)
-
-
-def enable_grad() -> _SetGrad:
-    """Re-enable graph building inside a ``no_grad`` block."""
-    return _SetGrad(True)
+# grad mode lives in grad_mode.py; re-exported here because ops and layers import it with Tensor
+from neurona.grad_mode import AnomalyMode, _GradMode, _SetGrad, enable_grad, is_grad_enabled, no_grad  # noqa: F401
 
 
 # --------------------------------------------------------------------------------------------------
