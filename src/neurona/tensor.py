@@ -142,6 +142,15 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
+def to_numpy(value: Any) -> np.ndarray:
+    """A NumPy array from a neurona Tensor, a torch tensor or anything array-like (no copy when possible)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed, so gradients can flow back.
 

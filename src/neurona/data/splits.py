@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neurona.data.validation import _as_array
 from neurona.errors import ConfigError, DatasetError, ShapeError, fmt_shape
+from neurona.tensor import to_numpy
 
 if TYPE_CHECKING:
     from sklearn.base import TransformerMixin
@@ -26,7 +26,7 @@ def is_class_labels(y: Any) -> bool:
     """True when ``y`` is a 1-D array of integer (or bool) labels, i.e. stratifying on it makes sense."""
     if y is None:
         return False
-    y = _as_array(y)
+    y = to_numpy(y)
     return y.ndim == 1 and y.dtype.kind in "biu"
 
 
@@ -96,7 +96,7 @@ def train_val_test_split(
     val, test = _check_fraction(val, "val"), _check_fraction(test, "test")
     if val + test >= 1:
         raise ConfigError(f"val + test must be below 1 so that rows remain for training, got {val} + {test}")
-    X, y = _as_array(X), _as_array(y)
+    X, y = to_numpy(X), to_numpy(y)
     if len(X) != len(y):
         raise ShapeError(f"train_val_test_split: X has {len(X)} rows but y has {len(y)}")
     stratify = bool(stratify) and is_class_labels(y)
@@ -134,16 +134,16 @@ def kfold(
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    n = int(n_or_X) if isinstance(n_or_X, int | np.integer) else len(_as_array(n_or_X))
+    n = int(n_or_X) if isinstance(n_or_X, int | np.integer) else len(to_numpy(n_or_X))
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 2 <= k <= n:
         raise ConfigError(f"kfold: k must be an integer in [2, {n}] for {n} samples, got {k!r}")
-    if y is not None and len(_as_array(y)) != n:
-        raise ShapeError(f"kfold: {n} samples but y has {len(_as_array(y))} rows")
+    if y is not None and len(to_numpy(y)) != n:
+        raise ShapeError(f"kfold: {n} samples but y has {len(to_numpy(y))} rows")
     placeholder = np.zeros((n, 1))
     if stratify and is_class_labels(y):
         splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
         try:
-            yield from splitter.split(placeholder, _as_array(y))
+            yield from splitter.split(placeholder, to_numpy(y))
         except ValueError as e:
             raise DatasetError(
                 f"kfold: cannot stratify {k} folds: {e}. Use fewer folds or stratify=False."
@@ -190,7 +190,7 @@ def fit_scaler(X_train: Any, kind: str | TransformerMixin | None = "standard") -
         raise ConfigError(
             f"fit_scaler: kind must be a name, a scikit-learn transformer or None, got {kind!r}"
         )
-    X_train = _as_array(X_train)
+    X_train = to_numpy(X_train)
     if X_train.ndim != 2:
         raise ShapeError(
             f"fit_scaler: scalers work on 2-D data (n_samples, n_features), got shape "

@@ -11,13 +11,11 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import ConfigError, DatasetError, DTypeError, ShapeError, fmt_shape
-from neurona.tensor import Tensor
+from neurona.tensor import to_numpy
 
 TASKS = ("classification", "regression")
 
 
-def _as_array(a: Any) -> np.ndarray:
-    return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
 def _check_finite(a: np.ndarray, what: str) -> None:
@@ -75,7 +73,7 @@ def validate_xy(X: Any, y: Any = None, task: str | None = None, n_classes: int |
     """
     if task is not None and task not in TASKS:
         raise ConfigError(f"validate_xy: task must be one of {TASKS} or None, got {task!r}")
-    X = _as_array(X)
+    X = to_numpy(X)
     if X.ndim == 0:
         raise ShapeError(
             "X is a scalar; it needs a first dimension of samples, shape (n_samples, n_features)"
@@ -89,7 +87,7 @@ def validate_xy(X: Any, y: Any = None, task: str | None = None, n_classes: int |
         if task == "classification" or n_classes is not None:
             raise DatasetError("validate_xy: classification needs targets y, got None")
         return X, None
-    y = _as_array(y)
+    y = to_numpy(y)
     if y.ndim == 0:
         raise ShapeError(f"y is a scalar; it needs one target per row of X ({len(X)} rows)")
     if len(y) != len(X):

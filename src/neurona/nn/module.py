@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import ShapeError, fmt_shape
-from neurona.tensor import AnomalyMode, Tensor
+from neurona.tensor import AnomalyMode, Tensor, to_numpy
 
 
 class Parameter(Tensor):
@@ -246,7 +246,7 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = _as_numpy(state_dict[key])
+            value = to_numpy(state_dict[key])
             if value.shape != target.shape:
                 mismatched.append(f"{key}: checkpoint {fmt_shape(value.shape)} vs model {fmt_shape(target.shape)}")
             arrays[key] = value
@@ -288,10 +288,3 @@ class Module:
 
         return summary(self, input_shape, dtype)
 
-
-def _as_numpy(value: Any) -> np.ndarray:
-    if isinstance(value, Tensor):
-        return value.data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        return value.detach().cpu().numpy()
-    return np.asarray(value)

@@ -8,6 +8,7 @@ sizes, strides, padding and the column layout.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,16 @@ import numpy as np
 # --------------------------------------------------------------------------------------------------
 # geometry: which input pixels each output pixel reads
 # --------------------------------------------------------------------------------------------------
+def padded_size(window: Any) -> tuple[int, int]:
+    """Rows and columns of the padded input buffer of a convolution or pooling window: enough for the
+    input and for every read, (o - 1) s + d (k - 1) + 1 per dimension."""
+    return tuple(
+        max((o - 1) * s + d * (k - 1) + 1, p + n)
+        for n, o, k, s, p, d in zip(window.in_size, window.out_size, window.kernel, window.stride,
+                                    window.padding, window.dilation)
+    )
+
+
 @dataclass(frozen=True)
 class _Geometry:
     """The shape of one 2-D convolution, shared by its three ops.
@@ -40,12 +51,7 @@ class _Geometry:
 
     @property
     def padded_size(self) -> tuple[int, int]:
-        """Rows and columns of the zero-padded input buffer: enough for the input and every read."""
-        return tuple(
-            max((o - 1) * s + d * (k - 1) + 1, p + n)
-            for n, o, k, s, p, d in zip(self.in_size, self.out_size, self.kernel, self.stride,
-                                        self.padding, self.dilation)
-        )
+        return padded_size(self)
 
     def layout(self, n: int, size: tuple[int, int]) -> tuple[int, ...]:
         """Shape of one channel of an image batch in the column layout: (N, H, W) or (H, W, N)."""

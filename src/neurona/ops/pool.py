@@ -21,6 +21,7 @@ import numpy as np
 
 from neurona.errors import DTypeError, ShapeError, fmt_shape
 from neurona.ops.elementwise import as_tensor
+from neurona.ops.im2col import padded_size
 from neurona.ops.linalg import matmul
 from neurona.ops.shape import squeeze, unsqueeze
 from neurona.tensor import Function, Tensor, is_grad_enabled
@@ -40,11 +41,7 @@ class _Window:
 
     @property
     def padded_size(self) -> tuple[int, int]:
-        return tuple(
-            max((o - 1) * s + d * (k - 1) + 1, p + n)
-            for n, o, k, s, p, d in zip(self.in_size, self.out_size, self.kernel, self.stride,
-                                        self.padding, self.dilation)
-        )
+        return padded_size(self)
 
     @property
     def overlapping(self) -> bool:

@@ -64,9 +64,7 @@ class Adam(Optimizer):
 
     def _check_group(self, group: dict[str, Any]) -> None:
         self._check_non_negative(group, "lr", "eps", "weight_decay")
-        group["betas"] = _betas(self._name, group["betas"])
-        self._check_unit_interval("betas[0]", group["betas"][0], closed_right=False)
-        self._check_unit_interval("betas[1]", group["betas"][1], closed_right=False)
+        check_betas(self, group)
 
     def update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
@@ -136,3 +134,10 @@ def _betas(optimizer: str, betas: Any) -> tuple[float, float]:
     except (TypeError, ValueError):
         raise ConfigError(f"{optimizer}: betas must be a pair (beta1, beta2), got {betas!r}") from None
     return (beta1, beta2)
+
+
+def check_betas(optimizer: Any, group: dict[str, Any]) -> None:
+    """Validate a group's ``betas``: a pair of numbers in [0, 1), shared by the Adam family."""
+    group["betas"] = _betas(optimizer._name, group["betas"])
+    optimizer._check_unit_interval("betas[0]", group["betas"][0], closed_right=False)
+    optimizer._check_unit_interval("betas[1]", group["betas"][1], closed_right=False)

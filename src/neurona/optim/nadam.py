@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neurona.optim.adam import _betas
+from neurona.optim.adam import _betas, check_betas
 from neurona.optim.optimizer import Optimizer, hyper
 
 
@@ -65,9 +65,7 @@ class NAdam(Optimizer):
 
     def _check_group(self, group: dict[str, Any]) -> None:
         self._check_non_negative(group, "lr", "eps", "weight_decay", "momentum_decay")
-        group["betas"] = _betas(self._name, group["betas"])
-        self._check_unit_interval("betas[0]", group["betas"][0], closed_right=False)
-        self._check_unit_interval("betas[1]", group["betas"][1], closed_right=False)
+        check_betas(self, group)
 
     def update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import ConfigError, ShapeError, fmt_shape
-from neurona.tensor import Tensor, enable_grad
+from neurona.tensor import Tensor, enable_grad, to_numpy
 
 # State entries that are one number per parameter, not an array shaped like it (and their type).
 _SCALAR_STATE = {"step": int, "mu_product": float}
@@ -240,7 +240,7 @@ class Optimizer:
     def _restore(self, key: str, value: Any, param: Tensor) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        array = _as_numpy(value)
+        array = to_numpy(value)
         if key in _SCALAR_STATE:
             return _SCALAR_STATE[key](array.item())
         if array.shape != param.data.shape:
@@ -275,13 +275,6 @@ def _number(optimizer: str, name: str, value: Any) -> float:
         raise ConfigError(f"{optimizer}: {name} must be a number, got {value!r}")
     return float(value)
 
-
-def _as_numpy(value: Any) -> np.ndarray:
-    if isinstance(value, Tensor):
-        return value.data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def hyper(group: dict[str, Any], *names: str) -> list[float]:

@@ -27,7 +27,7 @@ from matplotlib.ticker import MaxNLocator
 
 from neurona.errors import ShapeError, fmt_shape
 from neurona.io.atomic import atomic_write_bytes
-from neurona.tensor import Tensor
+from neurona.tensor import to_numpy
 
 _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpg", ".jpeg": "jpg"}
 _LR_KEYS = ("lr", "learning_rate")
@@ -107,12 +107,8 @@ def _finish(fig: Figure, path: str | os.PathLike | None, title: str | None = Non
 
 def _to_numpy(value: Any, name: str) -> np.ndarray:
     """NumPy array from an array, list, neurona Tensor or torch tensor."""
-    if isinstance(value, Tensor):
-        value = value.data
-    elif hasattr(value, "detach") and hasattr(value, "cpu"):  # torch
-        value = value.detach().cpu().numpy()
     try:
-        return np.asarray(value)
+        return to_numpy(value)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{name} must be array-like, got {type(value).__name__}: {e}") from e
 
