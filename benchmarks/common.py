@@ -11,7 +11,8 @@ def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int
                 pause: float = 0.5) -> dict[str, float]:
     """Median seconds per call of each function, alternating between them round by round so that
     machine noise hits every contender alike. ``pause`` (untimed) lets the previous contender's BLAS/OpenMP
-    worker threads stop spinning before the next one is timed; otherwise each slows the other."""
+    worker threads stop spinning before the next one is timed (otherwise each slows the other), and one
+    untimed call after it wakes this contender's own workers and warms the caches again."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -19,6 +20,7 @@ def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int
     for _ in range(rounds):
         for name, fn in fns.items():
             time.sleep(pause)
+            fn()  # untimed: wakes the sleeping BLAS/OpenMP workers and refills the caches
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()

@@ -80,6 +80,7 @@ class _Recurrence(Function):
     def _project(self, ctx, x, w_ih, w_hh, bias):
         """Input projections of all T steps in one GEMM: kernel pre-activations (T, N, G*H)."""
         t, n, i = x.shape
+        ctx.x_shape = x.shape
         ctx.x_rows = self._in_processing_order(x).reshape(t * n, i)
         ctx.w_ih, ctx.w_hh = w_ih, w_hh
         a = ctx.x_rows @ self._permute(w_ih, halve=True).T
@@ -87,29 +88,32 @@ class _Recurrence(Function):
             a += bias
         return a.reshape(t, n, -1)
 
-    def _gradients(self, ctx, d_ih, d_hh, *d_states):
-        """Every input's gradient from the stacked pre-activation gradients (T, N, G*H): those of
-        the input projections (d_ih) and of the hidden projections (d_hh; the same array except in
-        the GRU), and the gradients of the initial states."""
+    def _gradients(self, ctx, d_ih, d_hh, h_prev, *d_states):
+        """Every input's gradient from the pre-activation gradients of all steps, as (G*H, T*N)
+        matrices with a column per (step, sequence): those of the input projections (d_ih) and of the
+        hidden projections (d_hh; the same array except in the GRU). ``h_prev`` holds the rows
+        h_0 .. h_{T-1} (T*N, H); ``d_states`` are the initial states' gradients."""
         needs = ctx.needs_input_grad
-        t, n, _ = d_ih.shape
-        hidden = d_states[0].shape[-1]
+        t, n = ctx.x_shape[:2]
         shared = d_hh is d_ih
-        d_ih, d_hh = d_ih.reshape(t * n, -1), d_hh.reshape(t * n, -1)
         dx = None
         if needs[0]:
-            dx = self._in_input_order((d_ih @ self._permute(ctx.w_ih)).reshape(t, n, -1))
+            dx = self._in_input_order((d_ih.T @ self._permute(ctx.w_ih)).reshape(t, n, -1))
         k = 1 + self.n_states
         grads = [dx, *(d if need else None for d, need in zip(d_states, needs[1:k]))]
-        grads.append(self._unpermute(d_ih.T @ ctx.x_rows) if needs[k] else None)
-        h_prev = ctx.hs[:t].reshape(t * n, hidden)  # h_0 .. h_{T-1}
-        grads.append(self._unpermute(d_hh.T @ h_prev) if needs[k + 1] else None)
+        grads.append(self._unpermute(d_ih @ ctx.x_rows) if needs[k] else None)
+        grads.append(self._unpermute(d_hh @ h_prev) if needs[k + 1] else None)
         if len(needs) > k + 2:
             ones = np.ones(t * n, dtype=d_ih.dtype)  # a GEMV sums rows faster than sum(axis=0)
-            db_ih = self._unpermute(ones @ d_ih)
-            db_hh = db_ih.copy() if shared else self._unpermute(ones @ d_hh)
+            db_ih = self._unpermute(d_ih @ ones)
+            db_hh = db_ih.copy() if shared else self._unpermute(d_hh @ ones)
             grads += [db_ih if needs[k + 2] else None, db_hh if needs[k + 3] else None]
         return tuple(None if g is None else Tensor._wrap(g) for g in grads)
+
+    @staticmethod
+    def _columns(d: np.ndarray) -> np.ndarray:
+        """Step-major gate gradients (T, N, G*H) as the (G*H, T*N) matrix ``_gradients`` takes (a view)."""
+        return d.reshape(-1, d.shape[-1]).T
 
 
 class RNNLayer(_Recurrence):
@@ -159,7 +163,8 @@ class RNNLayer(_Recurrence):
             da[t] *= dh
             if t > 0 or ctx.needs_input_grad[1]:
                 dh_next = da[t] @ w_hh
-        return self._gradients(ctx, da, da, dh_next)
+        d = self._columns(da)
+        return self._gradients(ctx, d, d, hs[:-1].reshape(-1, hs.shape[-1]), dh_next)
 
 
 class LSTMLayer(_Recurrence):
@@ -183,68 +188,80 @@ class LSTMLayer(_Recurrence):
 
     order, n_sigmoid, n_states = (3, 0, 1, 2), 3, 2  # kernel blocks o, i, f, g: sigmoids first
 
+    # Feature-major layout: every per-step array is (features, N), the gates of step t are a[t] (4H, N)
+    # with each gate one contiguous block, and the recurrent GEMM is W_hh (4H, H) @ h_{t-1} (H, N).
+    # The three sigmoid gates are one contiguous block, so their affine step is two whole-block ops.
+
     def forward(self, ctx, x, h0, c0, w_ih, w_hh, *biases):
         t_len, n, hidden = x.shape[0], x.shape[1], h0.shape[-1]
-        bias = self._permute(biases[0] + biases[1], halve=True) if biases else None
-        a = self._project(ctx, x, w_ih, w_hh, bias)
-        w_hh_t = self._permute(w_hh, halve=True).T
-        # h_0 .. h_T, then c_T: the output is the view hs[1:] (no copy in the forward direction)
-        hs = np.empty((t_len + 2, n, hidden), dtype=x.dtype)
-        cs = np.empty((t_len + 1, n, hidden), dtype=x.dtype)
-        hs[0], cs[0] = h0, c0
-        ig, tanh_c = np.empty_like(cs[0]), np.empty_like(cs[0])
-        sig, o, i, f, g = (slice(0, 3 * hidden), *(slice(k * hidden, (k + 1) * hidden) for k in range(4)))
+        ctx.x_shape, ctx.w_ih, ctx.w_hh = x.shape, w_ih, w_hh
+        ctx.x_rows = self._in_processing_order(x).reshape(t_len * n, -1)
+        # input projections of all steps, one stacked GEMM: a[t] = W_ih x_t^T + b   (T, 4H, N)
+        a = np.matmul(self._permute(w_ih, halve=True), ctx.x_rows.reshape(t_len, n, -1).transpose(0, 2, 1))
+        if biases:
+            a += self._permute(biases[0] + biases[1], halve=True)[:, None]
+        w_hh_k = self._permute(w_hh, halve=True)
+        hs = np.empty((t_len + 1, hidden, n), dtype=x.dtype)  # h_0 .. h_T
+        cs = np.empty((t_len + 1, hidden, n), dtype=x.dtype)  # c_0 .. c_T
+        tanh_cs = np.empty((t_len, hidden, n), dtype=x.dtype)  # tanh(c_1) .. tanh(c_T), for the backward
+        hs[0], cs[0] = h0.T, c0.T
+        recurrent, ig = np.empty((4 * hidden, n), dtype=x.dtype), np.empty((hidden, n), dtype=x.dtype)
         for t in range(t_len):
             a_t = a[t]
-            a_t += hs[t] @ w_hh_t
+            np.matmul(w_hh_k, hs[t], out=recurrent)
+            a_t += recurrent
             np.tanh(a_t, out=a_t)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
-            a_t[:, sig] *= 0.5
-            a_t[:, sig] += 0.5
-            np.multiply(a_t[:, f], cs[t], out=cs[t + 1])
-            np.multiply(a_t[:, i], a_t[:, g], out=ig)
+            sigmoids = a_t[: 3 * hidden]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            o, i, f, g = a_t.reshape(4, hidden, n)
+            np.multiply(f, cs[t], out=cs[t + 1])
+            np.multiply(i, g, out=ig)
             cs[t + 1] += ig
-            np.tanh(cs[t + 1], out=tanh_c)
-            np.multiply(a_t[:, o], tanh_c, out=hs[t + 1])
-        hs[t_len + 1] = cs[t_len]
-        ctx.gates, ctx.hs, ctx.cs = a, hs, cs
-        if not self.reverse:
-            return hs[1:]
-        out = np.empty_like(hs[1:])
-        out[:t_len], out[t_len] = hs[t_len:0:-1], cs[t_len]
+            np.tanh(cs[t + 1], out=tanh_cs[t])
+            np.multiply(o, tanh_cs[t], out=hs[t + 1])
+        ctx.gates, ctx.hs, ctx.cs, ctx.tanh_cs = a, hs, cs, tanh_cs
+        out = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_1 .. h_T, then c_T
+        out[:t_len] = self._in_processing_order(hs[1:].transpose(0, 2, 1))
+        out[t_len] = cs[t_len].T
         return out
 
     def backward(self, ctx, grad):
         _once_differentiable("LSTM")
-        a, hs, cs = ctx.gates, ctx.hs, ctx.cs
-        t_len, n, hidden = a.shape[0], a.shape[1], a.shape[2] // 4
-        g_h, g_c = self._in_processing_order(grad.data[:t_len]), grad.data[t_len]
-        sig, o, i, f, g = (slice(0, 3 * hidden), *(slice(k * hidden, (k + 1) * hidden) for k in range(4)))
-        # da starts as the gates' derivatives for every step: s (1 - s) for the sigmoids, 1 - g^2 for g
+        a, hs, cs, tanh_cs = ctx.gates, ctx.hs, ctx.cs, ctx.tanh_cs
+        t_len, hidden, n = tanh_cs.shape
+        g_h = np.ascontiguousarray(self._in_processing_order(grad.data[:t_len]).transpose(0, 2, 1))
+        o, i, f, g = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
+        # Everything that does not depend on the recursion, for all steps at once: each gate's
+        # derivative (s (1 - s), or 1 - g^2) times the factor its upstream gradient meets, so that
+        #   da_o = dh * [tanh(c) o']   and   (da_i, da_f, da_g) = dc * [g i', c_{t-1} f', i (1 - g^2)]
         da = np.multiply(a, a)
-        np.subtract(a[..., sig], da[..., sig], out=da[..., sig])
-        np.subtract(1, da[..., g], out=da[..., g])
-        w_hh = self._permute(ctx.w_hh)
-        up = np.empty((n, 4 * hidden), dtype=a.dtype)  # dL/d(o, i, f, g) of one step
-        tanh_c, dc_from_h = np.empty_like(g_c), np.empty_like(g_c)
-        dh_next, dc = np.zeros_like(g_c), np.array(g_c)
+        np.subtract(a[:, : 3 * hidden], da[:, : 3 * hidden], out=da[:, : 3 * hidden])
+        np.subtract(1, da[:, g], out=da[:, g])
+        da[:, o] *= tanh_cs
+        da[:, i] *= a[:, g]
+        da[:, f] *= cs[:t_len]
+        da[:, g] *= a[:, i]
+        # dc_t gets dh_t o_t (1 - tanh^2 c_t) from h_t = o_t tanh(c_t)
+        via_h = np.multiply(tanh_cs, tanh_cs)
+        np.subtract(1, via_h, out=via_h)
+        via_h *= a[:, o]
+        w_hh_t = self._permute(ctx.w_hh).T
+        dh, share = np.empty((hidden, n), dtype=a.dtype), np.empty((hidden, n), dtype=a.dtype)
+        dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T)
         for t in reversed(range(t_len)):
-            a_t = a[t]
-            dh = g_h[t] + dh_next
-            np.tanh(cs[t + 1], out=tanh_c)
-            # dc += dh o (1 - tanh^2 c), computed as dh (o - h tanh c) since h = o tanh c
-            np.multiply(hs[t + 1], tanh_c, out=dc_from_h)
-            np.subtract(a_t[:, o], dc_from_h, out=dc_from_h)
-            dc_from_h *= dh
-            dc += dc_from_h
-            np.multiply(dh, tanh_c, out=up[:, o])
-            np.multiply(dc, a_t[:, g], out=up[:, i])
-            np.multiply(dc, cs[t], out=up[:, f])
-            np.multiply(dc, a_t[:, i], out=up[:, g])
-            da[t] *= up
-            dc *= a_t[:, f]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
+            np.add(g_h[t], dh_next, out=dh)
+            np.multiply(dh, via_h[t], out=share)
+            dc += share
+            da_t = da[t]
+            da_t[o] *= dh
+            da_t[hidden:].reshape(3, hidden, n).__imul__(dc)  # i, f and g all meet dc
+            dc *= a[t, f]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
             if t > 0 or ctx.needs_input_grad[1]:
-                dh_next = da[t] @ w_hh
-        return self._gradients(ctx, da, da, dh_next, dc)
+                dh_next = w_hh_t @ da_t
+        d = np.ascontiguousarray(da.transpose(1, 0, 2)).reshape(4 * hidden, t_len * n)
+        h_prev = np.ascontiguousarray(hs[:t_len].transpose(0, 2, 1)).reshape(t_len * n, hidden)
+        return self._gradients(ctx, d, d, h_prev, dh_next.T, dc.T)
 
 
 class GRULayer(_Recurrence):
@@ -328,7 +345,8 @@ class GRULayer(_Recurrence):
                 dh_next = d_t @ w_hh
                 dh_next += dh_z
         d_ih[..., rz] = d_hh[..., rz]
-        return self._gradients(ctx, d_ih, d_hh, dh_next)
+        h_prev = hs[:-1].reshape(-1, hs.shape[-1])
+        return self._gradients(ctx, self._columns(d_ih), self._columns(d_hh), h_prev, dh_next)
 
 
 # --------------------------------------------------------------------------------------------------
