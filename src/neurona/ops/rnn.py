@@ -22,6 +22,12 @@ forward's copy of the sigmoid rows: one ``np.tanh`` per step covers every gate (
 SIMD-vectorised; a sigmoid through exp, or SciPy's expit, is several times slower). Halving is exact in floating point.
 The backward works with the true pre-activations z and un-permutes the weight gradients once.
 
+The LSTM, the layer the course benchmarks, goes further: it works feature-major, every per-step array
+(features, N), so each gate is one contiguous (H, N) block and the elementwise work of a step is a
+dozen whole-block NumPy calls; and it stacks z_t = [x_t^T; 1; h_{t-1}], so that one GEMM per step,
+a_t = [W_ih | b | W_hh] z_t, replaces the projection, the bias add and the recurrent product, and one
+GEMM after the backward loop, dA (4H, T*N) @ Z (T*N, I + 1 + H), gives dW_ih, db and dW_hh together.
+
 Sequences are time-major, x (T, N, I); ``reverse=True`` runs from t = T down to 1 (the second
 direction of a bidirectional layer) and still returns outputs in input order. These ops are
 differentiable once: their backward runs on raw arrays, so ``create_graph=True`` raises.
@@ -80,7 +86,6 @@ class _Recurrence(Function):
     def _project(self, ctx, x, w_ih, w_hh, bias):
         """Input projections of all T steps in one GEMM: kernel pre-activations (T, N, G*H)."""
         t, n, i = x.shape
-        ctx.x_shape = x.shape
         ctx.x_rows = self._in_processing_order(x).reshape(t * n, i)
         ctx.w_ih, ctx.w_hh = w_ih, w_hh
         a = ctx.x_rows @ self._permute(w_ih, halve=True).T
@@ -88,32 +93,29 @@ class _Recurrence(Function):
             a += bias
         return a.reshape(t, n, -1)
 
-    def _gradients(self, ctx, d_ih, d_hh, h_prev, *d_states):
-        """Every input's gradient from the pre-activation gradients of all steps, as (G*H, T*N)
-        matrices with a column per (step, sequence): those of the input projections (d_ih) and of the
-        hidden projections (d_hh; the same array except in the GRU). ``h_prev`` holds the rows
-        h_0 .. h_{T-1} (T*N, H); ``d_states`` are the initial states' gradients."""
+    def _gradients(self, ctx, d_ih, d_hh, *d_states):
+        """Every input's gradient from the stacked pre-activation gradients (T, N, G*H): those of
+        the input projections (d_ih) and of the hidden projections (d_hh; the same array except in
+        the GRU), and the gradients of the initial states."""
         needs = ctx.needs_input_grad
-        t, n = ctx.x_shape[:2]
+        t, n, _ = d_ih.shape
+        hidden = d_states[0].shape[-1]
         shared = d_hh is d_ih
+        d_ih, d_hh = d_ih.reshape(t * n, -1), d_hh.reshape(t * n, -1)
         dx = None
         if needs[0]:
-            dx = self._in_input_order((d_ih.T @ self._permute(ctx.w_ih)).reshape(t, n, -1))
+            dx = self._in_input_order((d_ih @ self._permute(ctx.w_ih)).reshape(t, n, -1))
         k = 1 + self.n_states
         grads = [dx, *(d if need else None for d, need in zip(d_states, needs[1:k]))]
-        grads.append(self._unpermute(d_ih @ ctx.x_rows) if needs[k] else None)
-        grads.append(self._unpermute(d_hh @ h_prev) if needs[k + 1] else None)
+        grads.append(self._unpermute(d_ih.T @ ctx.x_rows) if needs[k] else None)
+        h_prev = ctx.hs[:t].reshape(t * n, hidden)  # h_0 .. h_{T-1}
+        grads.append(self._unpermute(d_hh.T @ h_prev) if needs[k + 1] else None)
         if len(needs) > k + 2:
             ones = np.ones(t * n, dtype=d_ih.dtype)  # a GEMV sums rows faster than sum(axis=0)
-            db_ih = self._unpermute(d_ih @ ones)
-            db_hh = db_ih.copy() if shared else self._unpermute(d_hh @ ones)
+            db_ih = self._unpermute(ones @ d_ih)
+            db_hh = db_ih.copy() if shared else self._unpermute(ones @ d_hh)
             grads += [db_ih if needs[k + 2] else None, db_hh if needs[k + 3] else None]
         return tuple(None if g is None else Tensor._wrap(g) for g in grads)
-
-    @staticmethod
-    def _columns(d: np.ndarray) -> np.ndarray:
-        """Step-major gate gradients (T, N, G*H) as the (G*H, T*N) matrix ``_gradients`` takes (a view)."""
-        return d.reshape(-1, d.shape[-1]).T
 
 
 class RNNLayer(_Recurrence):
@@ -163,8 +165,7 @@ class RNNLayer(_Recurrence):
             da[t] *= dh
             if t > 0 or ctx.needs_input_grad[1]:
                 dh_next = da[t] @ w_hh
-        d = self._columns(da)
-        return self._gradients(ctx, d, d, hs[:-1].reshape(-1, hs.shape[-1]), dh_next)
+        return self._gradients(ctx, da, da, dh_next)
 
 
 class LSTMLayer(_Recurrence):
@@ -188,28 +189,33 @@ class LSTMLayer(_Recurrence):
 
     order, n_sigmoid, n_states = (3, 0, 1, 2), 3, 2  # kernel blocks o, i, f, g: sigmoids first
 
-    # Feature-major layout: every per-step array is (features, N), the gates of step t are a[t] (4H, N)
-    # with each gate one contiguous block, and the recurrent GEMM is W_hh (4H, H) @ h_{t-1} (H, N).
-    # The three sigmoid gates are one contiguous block, so their affine step is two whole-block ops.
+    # Feature-major layout: every per-step array is (features, N). Step t reads one stacked operand
+    # z_t = [x_t^T; 1; h_{t-1}] (I + 1 + H, N) and does ONE GEMM, a_t = [W_ih | b | W_hh] z_t (4H, N),
+    # so there is no separate input projection or bias add; the gates are contiguous (H, N) blocks of
+    # a_t, the three sigmoids one block of 3H rows. The backward gets every weight gradient from one
+    # GEMM too: d[W_ih | b | W_hh] = dA (4H, T*N) @ Z (T*N, I + 1 + H).
 
     def forward(self, ctx, x, h0, c0, w_ih, w_hh, *biases):
         t_len, n, hidden = x.shape[0], x.shape[1], h0.shape[-1]
-        ctx.x_shape, ctx.w_ih, ctx.w_hh = x.shape, w_ih, w_hh
-        ctx.x_rows = self._in_processing_order(x).reshape(t_len * n, -1)
-        # input projections of all steps, one stacked GEMM: a[t] = W_ih x_t^T + b   (T, 4H, N)
-        a = np.matmul(self._permute(w_ih, halve=True), ctx.x_rows.reshape(t_len, n, -1).transpose(0, 2, 1))
+        inputs = x.shape[2] + (1 if biases else 0)  # rows of z_t before h_{t-1}
+        ctx.x_shape, ctx.w_ih, ctx.w_hh, ctx.inputs_rows = x.shape, w_ih, w_hh, inputs
+        parts = [self._permute(w_ih, halve=True)]
         if biases:
-            a += self._permute(biases[0] + biases[1], halve=True)[:, None]
-        w_hh_k = self._permute(w_hh, halve=True)
-        hs = np.empty((t_len + 1, hidden, n), dtype=x.dtype)  # h_0 .. h_T
+            parts.append(self._permute(biases[0] + biases[1], halve=True)[:, None])
+        w = np.concatenate([*parts, self._permute(w_hh, halve=True)], axis=1)  # (4H, I + 1 + H)
+        z = np.empty((t_len, inputs + hidden, n), dtype=x.dtype)
+        z[:, : x.shape[2]] = self._in_processing_order(x).transpose(0, 2, 1)
+        if biases:
+            z[:, x.shape[2]] = 1
+        z[0, inputs:] = h0.T
+        a = np.empty((t_len, 4 * hidden, n), dtype=x.dtype)
         cs = np.empty((t_len + 1, hidden, n), dtype=x.dtype)  # c_0 .. c_T
         tanh_cs = np.empty((t_len, hidden, n), dtype=x.dtype)  # tanh(c_1) .. tanh(c_T), for the backward
-        hs[0], cs[0] = h0.T, c0.T
-        recurrent, ig = np.empty((4 * hidden, n), dtype=x.dtype), np.empty((hidden, n), dtype=x.dtype)
+        h_last, ig = np.empty((hidden, n), dtype=x.dtype), np.empty((hidden, n), dtype=x.dtype)
+        cs[0] = c0.T
         for t in range(t_len):
             a_t = a[t]
-            np.matmul(w_hh_k, hs[t], out=recurrent)
-            a_t += recurrent
+            np.matmul(w, z[t], out=a_t)
             np.tanh(a_t, out=a_t)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
             sigmoids = a_t[: 3 * hidden]
             sigmoids *= 0.5
@@ -219,16 +225,18 @@ class LSTMLayer(_Recurrence):
             np.multiply(i, g, out=ig)
             cs[t + 1] += ig
             np.tanh(cs[t + 1], out=tanh_cs[t])
-            np.multiply(o, tanh_cs[t], out=hs[t + 1])
-        ctx.gates, ctx.hs, ctx.cs, ctx.tanh_cs = a, hs, cs, tanh_cs
-        out = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_1 .. h_T, then c_T
-        out[:t_len] = self._in_processing_order(hs[1:].transpose(0, 2, 1))
+            np.multiply(o, tanh_cs[t], out=z[t + 1, inputs:] if t + 1 < t_len else h_last)
+        ctx.gates, ctx.z, ctx.cs, ctx.tanh_cs = a, z, cs, tanh_cs
+        out = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_1 .. h_T in input order, then c_T
+        hs = out[t_len - 1 :: -1] if self.reverse else out[:t_len]  # h_1 .. h_T in processing order
+        hs[: t_len - 1] = z[1:, inputs:].transpose(0, 2, 1)
+        hs[t_len - 1] = h_last.T
         out[t_len] = cs[t_len].T
         return out
 
     def backward(self, ctx, grad):
         _once_differentiable("LSTM")
-        a, hs, cs, tanh_cs = ctx.gates, ctx.hs, ctx.cs, ctx.tanh_cs
+        a, cs, tanh_cs = ctx.gates, ctx.cs, ctx.tanh_cs
         t_len, hidden, n = tanh_cs.shape
         g_h = np.ascontiguousarray(self._in_processing_order(grad.data[:t_len]).transpose(0, 2, 1))
         o, i, f, g = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
@@ -246,7 +254,7 @@ class LSTMLayer(_Recurrence):
         via_h = np.multiply(tanh_cs, tanh_cs)
         np.subtract(1, via_h, out=via_h)
         via_h *= a[:, o]
-        w_hh_t = self._permute(ctx.w_hh).T
+        w_hh_t = np.ascontiguousarray(self._permute(ctx.w_hh).T)
         dh, share = np.empty((hidden, n), dtype=a.dtype), np.empty((hidden, n), dtype=a.dtype)
         dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T)
         for t in reversed(range(t_len)):
@@ -258,10 +266,25 @@ class LSTMLayer(_Recurrence):
             da_t[hidden:].reshape(3, hidden, n).__imul__(dc)  # i, f and g all meet dc
             dc *= a[t, f]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
             if t > 0 or ctx.needs_input_grad[1]:
-                dh_next = w_hh_t @ da_t
+                np.matmul(w_hh_t, da_t, out=dh_next)  # read by the next step's first line, then free
         d = np.ascontiguousarray(da.transpose(1, 0, 2)).reshape(4 * hidden, t_len * n)
-        h_prev = np.ascontiguousarray(hs[:t_len].transpose(0, 2, 1)).reshape(t_len * n, hidden)
-        return self._gradients(ctx, d, d, h_prev, dh_next.T, dc.T)
+        return self._stacked_gradients(ctx, d, dh_next.T, dc.T)
+
+    def _stacked_gradients(self, ctx, d, dh0, dc0):
+        """Every input's gradient from the gate gradients d (4H, T*N): the weights and the bias from one
+        GEMM with the stacked operands z_t of the forward, x from W_ih."""
+        needs, (t_len, n, inputs) = ctx.needs_input_grad, ctx.x_shape
+        grads = [None, dh0, dc0] + [None] * (len(needs) - 3)
+        if needs[0]:
+            grads[0] = self._in_input_order((d.T @ self._permute(ctx.w_ih)).reshape(t_len, n, inputs))
+        if any(needs[3:]):
+            rows = ctx.z.transpose(0, 2, 1).reshape(t_len * n, -1)  # a copy: one row per (step, sequence)
+            dw = self._unpermute(d @ rows)  # (4H, I + 1 + H): d[W_ih | b | W_hh]
+            grads[3:5] = dw[:, :inputs], dw[:, ctx.inputs_rows :]
+            if len(needs) > 5:  # b_ih and b_hh enter as their sum
+                grads[5:7] = dw[:, inputs], dw[:, inputs]
+        return tuple(None if g is None or not need else Tensor._wrap(np.ascontiguousarray(g))
+                     for g, need in zip(grads, needs))
 
 
 class GRULayer(_Recurrence):
@@ -345,8 +368,7 @@ class GRULayer(_Recurrence):
                 dh_next = d_t @ w_hh
                 dh_next += dh_z
         d_ih[..., rz] = d_hh[..., rz]
-        h_prev = hs[:-1].reshape(-1, hs.shape[-1])
-        return self._gradients(ctx, self._columns(d_ih), self._columns(d_hh), h_prev, dh_next)
+        return self._gradients(ctx, d_ih, d_hh, dh_next)
 
 
 # --------------------------------------------------------------------------------------------------
