@@ -28,8 +28,13 @@ test: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
+# Some machines pin OpenBLAS to older kernels (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) for the sake of
+# old OpenBLAS builds; the benchmarks unset both, in their own command only, so NumPy runs the kernels
+# its OpenBLAS picks for this CPU (each script prints which). Tests and CI keep the machine's settings.
+BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+
 bench: $(VENV)/.test
-	cd benchmarks && ../$(BIN)/python bench_mlp.py && ../$(BIN)/python bench_lenet.py && ../$(BIN)/python bench_lstm.py
+	cd benchmarks && for b in bench_mlp bench_lenet bench_lstm; do $(BENCH_ENV) ../$(BIN)/python $$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
