@@ -256,7 +256,7 @@ class LSTMLayer(_Recurrence):
         via_h *= a[:, o]
         w_hh_t = np.ascontiguousarray(self._permute(ctx.w_hh).T)
         dh, share = np.empty((hidden, n), dtype=a.dtype), np.empty((hidden, n), dtype=a.dtype)
-        dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T)
+        dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T, order="C")  # a C-order copy, like every step array
         for t in reversed(range(t_len)):
             np.add(g_h[t], dh_next, out=dh)
             np.multiply(dh, via_h[t], out=share)
