@@ -208,65 +208,69 @@ class LSTMLayer(_Recurrence):
         if biases:
             z[:, x.shape[2]] = 1
         z[0, inputs:] = h0.T
-        a = np.empty((t_len, 4 * hidden, n), dtype=x.dtype)
-        cs = np.empty((t_len + 1, hidden, n), dtype=x.dtype)  # c_0 .. c_T
+        # a[t] holds the gates o, i, f, g of step t and then c_{t-1}: (i, f) and (g, c_{t-1}) are two
+        # adjacent pairs of blocks, so i g and f c_{t-1} are one multiply
+        a = np.empty((t_len, 5 * hidden, n), dtype=x.dtype)
         tanh_cs = np.empty((t_len, hidden, n), dtype=x.dtype)  # tanh(c_1) .. tanh(c_T), for the backward
-        h_last, ig = np.empty((hidden, n), dtype=x.dtype), np.empty((hidden, n), dtype=x.dtype)
-        cs[0] = c0.T
+        h_last, c_last = np.empty((hidden, n), dtype=x.dtype), np.empty((hidden, n), dtype=x.dtype)
+        products = np.empty((2 * hidden, n), dtype=x.dtype)
+        a[0, 4 * hidden :] = c0.T
         for t in range(t_len):
             a_t = a[t]
-            np.matmul(w, z[t], out=a_t)
-            np.tanh(a_t, out=a_t)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
+            gates = a_t[: 4 * hidden]
+            np.matmul(w, z[t], out=gates)
+            np.tanh(gates, out=gates)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
             sigmoids = a_t[: 3 * hidden]
             sigmoids *= 0.5
             sigmoids += 0.5
-            o, i, f, g = a_t.reshape(4, hidden, n)
-            np.multiply(f, cs[t], out=cs[t + 1])
-            np.multiply(i, g, out=ig)
-            cs[t + 1] += ig
-            np.tanh(cs[t + 1], out=tanh_cs[t])
-            np.multiply(o, tanh_cs[t], out=z[t + 1, inputs:] if t + 1 < t_len else h_last)
-        ctx.gates, ctx.z, ctx.cs, ctx.tanh_cs = a, z, cs, tanh_cs
+            np.multiply(a_t[hidden : 3 * hidden], a_t[3 * hidden :], out=products)  # i g, f c_{t-1}
+            c = a[t + 1, 4 * hidden :] if t + 1 < t_len else c_last
+            np.add(products[:hidden], products[hidden:], out=c)
+            np.tanh(c, out=tanh_cs[t])
+            np.multiply(a_t[:hidden], tanh_cs[t], out=z[t + 1, inputs:] if t + 1 < t_len else h_last)
+        ctx.gates, ctx.z, ctx.tanh_cs = a, z, tanh_cs
         out = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_1 .. h_T in input order, then c_T
         hs = out[t_len - 1 :: -1] if self.reverse else out[:t_len]  # h_1 .. h_T in processing order
         hs[: t_len - 1] = z[1:, inputs:].transpose(0, 2, 1)
         hs[t_len - 1] = h_last.T
-        out[t_len] = cs[t_len].T
+        out[t_len] = c_last.T
         return out
 
     def backward(self, ctx, grad):
         _once_differentiable("LSTM")
-        a, cs, tanh_cs = ctx.gates, ctx.cs, ctx.tanh_cs
+        a, tanh_cs = ctx.gates, ctx.tanh_cs
         t_len, hidden, n = tanh_cs.shape
         g_h = np.ascontiguousarray(self._in_processing_order(grad.data[:t_len]).transpose(0, 2, 1))
-        o, i, f, g = (slice(k * hidden, (k + 1) * hidden) for k in range(4))
+        o, i, f, g, c_prev = (slice(k * hidden, (k + 1) * hidden) for k in range(5))
         # Everything that does not depend on the recursion, for all steps at once: each gate's
         # derivative (s (1 - s), or 1 - g^2) times the factor its upstream gradient meets, so that
-        #   da_o = dh * [tanh(c) o']   and   (da_i, da_f, da_g) = dc * [g i', c_{t-1} f', i (1 - g^2)]
-        da = np.multiply(a, a)
+        #   da_o = dh * [tanh(c) o']   and   (da_i, da_f, da_g) = dc * [g i', c_{t-1} f', i (1 - g^2)],
+        # and in front of them the share dc_t gets from h_t = o_t tanh(c_t):  dh * [o (1 - tanh^2 c)].
+        # Per step, d[t] = (via_h, da_o, da_i, da_f, da_g): the first two blocks meet dh, the last three dc.
+        d = np.empty((t_len, 5 * hidden, n), dtype=a.dtype)
+        via_h, da = d[:, :hidden], d[:, hidden:]
+        np.multiply(a[:, : 4 * hidden], a[:, : 4 * hidden], out=da)
         np.subtract(a[:, : 3 * hidden], da[:, : 3 * hidden], out=da[:, : 3 * hidden])
         np.subtract(1, da[:, g], out=da[:, g])
         da[:, o] *= tanh_cs
         da[:, i] *= a[:, g]
-        da[:, f] *= cs[:t_len]
+        da[:, f] *= a[:, c_prev]
         da[:, g] *= a[:, i]
-        # dc_t gets dh_t o_t (1 - tanh^2 c_t) from h_t = o_t tanh(c_t)
-        via_h = np.multiply(tanh_cs, tanh_cs)
+        np.multiply(tanh_cs, tanh_cs, out=via_h)
         np.subtract(1, via_h, out=via_h)
         via_h *= a[:, o]
         w_hh_t = np.ascontiguousarray(self._permute(ctx.w_hh).T)
-        dh, share = np.empty((hidden, n), dtype=a.dtype), np.empty((hidden, n), dtype=a.dtype)
+        dh = np.empty((hidden, n), dtype=a.dtype)
         dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T, order="C")  # a C-order copy, like every step array
         for t in reversed(range(t_len)):
+            d_t = d[t]
             np.add(g_h[t], dh_next, out=dh)
-            np.multiply(dh, via_h[t], out=share)
-            dc += share
-            da_t = da[t]
-            da_t[o] *= dh
-            da_t[hidden:].reshape(3, hidden, n).__imul__(dc)  # i, f and g all meet dc
+            d_t[: 2 * hidden].reshape(2, hidden, n).__imul__(dh)  # dc's share via h_t, and da_o
+            dc += d_t[:hidden]
+            d_t[2 * hidden :].reshape(3, hidden, n).__imul__(dc)  # da_i, da_f, da_g
             dc *= a[t, f]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
             if t > 0 or ctx.needs_input_grad[1]:
-                np.matmul(w_hh_t, da_t, out=dh_next)  # read by the next step's first line, then free
+                np.matmul(w_hh_t, d_t[hidden:], out=dh_next)  # read by the next step's first line, then free
         d = np.ascontiguousarray(da.transpose(1, 0, 2)).reshape(4 * hidden, t_len * n)
         return self._stacked_gradients(ctx, d, dh_next.T, dc.T)
 
