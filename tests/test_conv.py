@@ -57,7 +57,9 @@ CONV2D_CASES = [  # (x shape, out channels, kernel, options)
     ((2, 4, 9, 8), 6, (4, 2), dict(padding="same", dilation=(2, 1), groups=2)),
     ((1, 3, 6, 7), 5, (2, 4), dict(padding="same")),
     ((2, 4, 9, 10), 4, (3, 3), dict(padding="valid", stride=(2, 3), groups=4)),  # depthwise
-    ((3, 2, 20, 21), 3, (5, 5), dict(padding=2)),  # wide rows: the batch-first column layout
+    ((3, 2, 20, 21), 3, (5, 5), dict(padding=2)),  # wide rows: the batch-first column layout; small
+    # weight: the weight gradient as a sum of per-sample products
+    ((2, 8, 18, 18), 16, (3, 3), dict(padding=1)),  # wide rows, weight of 1152 numbers: one weight GEMM
     ((3, 2, 8, 9), 3, (3, 3), dict(stride=3, padding=1)),  # stride = kernel
 ]
 
@@ -342,3 +344,17 @@ def test_constructor_errors():
         nn.Conv2d(3, 6, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="padding"):
         nn.ConvTranspose2d(3, 6, 3, padding="same")
+
+
+def test_both_weight_gradient_forms_agree():
+    """The per-sample form of ConvWeight (small weights) and the one-GEMM form give the same gradient."""
+    from neurona.ops import conv as conv_ops
+
+    x, g = _data((3, 2, 20, 21), np.float64, 0), _data((3, 3, 20, 21), np.float64, 1)
+    geom = conv_ops._Geometry((20, 21), (20, 21), (5, 5), (1, 1), (2, 2), (1, 1), 1)
+    cols = conv_ops._im2col(x, geom)
+    assert conv_ops._per_sample_weight_gradient(geom, (3, 2, 5, 5))
+    per_sample = conv_ops._sum_of_sample_products(g, cols)
+    one_gemm = conv_ops._matmul(conv_ops._channel_major(g, geom), cols.reshape(1, 50, -1).transpose(0, 2, 1))
+    np.testing.assert_allclose(per_sample.reshape(3, 50), one_gemm[0], rtol=1e-12)
+    assert not conv_ops._per_sample_weight_gradient(geom, (16, 8, 3, 3))
