@@ -51,6 +51,10 @@ class Conv(Function):
         geom, groups = self.geom, self.geom.groups
         cols = _im2col(x, geom)
         ctx.cols = cols  # the weight gradient needs exactly these columns again
+        if _per_sample_products(geom, weight.shape):  # N products (O, C kH kW) @ (C kH kW, Ho Wo): NCHW at once
+            n, (ho, wo) = x.shape[0], geom.out_size
+            y = np.matmul(weight.reshape(weight.shape[0], -1), cols.reshape(-1, n, ho * wo).transpose(1, 0, 2))
+            return _add_channel_bias(y.reshape(n, weight.shape[0], ho, wo), bias)
         w = weight.reshape(groups, weight.shape[0] // groups, -1)
         y = _matmul(w, cols.reshape(groups, w.shape[2], -1))  # (G, O/G, N Ho Wo): channel-major
         y = geom.to_nchw(y.reshape(weight.shape[0], *geom.layout(x.shape[0], geom.out_size)))
@@ -108,7 +112,7 @@ class ConvWeight(Function):
         cols = self.cols if self.cols is not None else _im2col(x, geom)
         self.cols = None  # not needed again: a second-order backward goes through Conv/ConvTranspose
         shape = (u.shape[1], x.shape[1] // groups, *geom.kernel)
-        if _per_sample_weight_gradient(geom, shape):
+        if _per_sample_products(geom, shape):
             return _sum_of_sample_products(u, cols).reshape(shape)
         cols = cols.reshape(groups, -1, u.shape[0] * u.shape[2] * u.shape[3])
         w = _matmul(_channel_major(u, geom), cols.transpose(0, 2, 1))  # (G, O/G, C/G kH kW)
@@ -121,15 +125,16 @@ class ConvWeight(Function):
         return gx, gu
 
 
-def _per_sample_weight_gradient(geom: _Geometry, shape: tuple[int, ...]) -> bool:
-    """Whether to form a weight gradient as N per-sample products summed, instead of one GEMM.
+def _per_sample_products(geom: _Geometry, weight_shape: tuple[int, ...]) -> bool:
+    """Whether a convolution's output and weight gradient are formed as N per-sample products
+    (summed, for the weight gradient) instead of one GEMM over the whole batch.
 
     A small weight (O C kH kW <= 1024 numbers, e.g. a first layer's 6 x 1 x 5 x 5) against a long
-    batch-and-pixel axis makes the one GEMM a (O, N Ho Wo) @ (N Ho Wo, C kH kW) product that is long
-    and thin, on which OpenBLAS is slow: 0.72 ms for LeNet-5's first layer at batch 64, against
-    0.11 ms for 64 products (O, Ho Wo) @ (Ho Wo, C kH kW) and their sum (AVX-512 kernels; with
-    AVX2 kernels the two take about the same time)."""
-    return geom.groups == 1 and not geom.batch_last and int(np.prod(shape)) <= 1024
+    batch-and-pixel axis makes the one GEMM long and thin, on which OpenBLAS is slow: LeNet-5's first
+    layer at batch 64 takes 0.72 ms for the weight gradient as (O, N Ho Wo) @ (N Ho Wo, C kH kW) and
+    0.27 ms for the output with its transpose to NCHW, against 0.11 ms and 0.15 ms as 64 products each
+    (AVX-512 kernels; with AVX2 kernels the two forms take about the same time)."""
+    return geom.groups == 1 and not geom.batch_last and int(np.prod(weight_shape)) <= 1024
 
 
 def _sum_of_sample_products(u: np.ndarray, cols: np.ndarray) -> np.ndarray:
