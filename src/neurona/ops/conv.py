@@ -101,7 +101,9 @@ class ConvTranspose(Function):
 class ConvWeight(Function):
     """w'[o,c,p,q] = sum_{n,i,j} u[n,o,i,j] x_pad[n, c, i*s + p*d, j*s + q*d]   (the weight gradient)
 
-    As one GEMM: u (O, N Ho Wo) @ im2col(x)^T (N Ho Wo, C kH kW). ``cols`` may hand in im2col(x) when
+    As one GEMM: u (O, N Ho Wo) @ im2col(x)^T (N Ho Wo, C kH kW), computed as the transpose of
+    im2col(x) @ u^T when C kH kW >= O (OpenBLAS is faster with the longer side as rows), or as N
+    per-sample products summed for small weights (``_per_sample_products``). ``cols`` may hand in im2col(x) when
     the forward pass already built it. dL/dx = conv_transpose(u, g),  dL/du = conv(x, g).
     """
 
@@ -115,7 +117,11 @@ class ConvWeight(Function):
         if _per_sample_products(geom, shape):
             return _sum_of_sample_products(u, cols).reshape(shape)
         cols = cols.reshape(groups, -1, u.shape[0] * u.shape[2] * u.shape[3])
-        w = _matmul(_channel_major(u, geom), cols.transpose(0, 2, 1))  # (G, O/G, C/G kH kW)
+        u = _channel_major(u, geom)  # (G, O/G, N Ho Wo)
+        if cols.shape[1] >= u.shape[1]:  # the longer side as the GEMM's rows: measured 1.3-2.7x faster
+            w = _matmul(cols, u.transpose(0, 2, 1)).transpose(0, 2, 1)
+        else:
+            w = _matmul(u, cols.transpose(0, 2, 1))  # (G, O/G, C/G kH kW)
         return w.reshape(shape)
 
     def backward(self, ctx, grad):
