@@ -253,8 +253,7 @@ class LSTMLayer(_Recurrence):
         np.subtract(a[:, : 3 * hidden], da[:, : 3 * hidden], out=da[:, : 3 * hidden])
         np.subtract(1, da[:, g], out=da[:, g])
         da[:, o] *= tanh_cs
-        da[:, i] *= a[:, g]
-        da[:, f] *= a[:, c_prev]
+        da[:, i.start : f.stop] *= a[:, g.start : c_prev.stop]  # (i', f') times (g, c_{t-1}): one multiply
         da[:, g] *= a[:, i]
         np.multiply(tanh_cs, tanh_cs, out=via_h)
         np.subtract(1, via_h, out=via_h)
@@ -265,9 +264,10 @@ class LSTMLayer(_Recurrence):
         for t in reversed(range(t_len)):
             d_t = d[t]
             np.add(g_h[t], dh_next, out=dh)
-            d_t[: 2 * hidden].reshape(2, hidden, n).__imul__(dh)  # dc's share via h_t, and da_o
-            dc += d_t[:hidden]
-            d_t[2 * hidden :].reshape(3, hidden, n).__imul__(dc)  # da_i, da_f, da_g
+            meets_dh, meets_dc = d_t[: 2 * hidden].reshape(2, hidden, n), d_t[2 * hidden :].reshape(3, hidden, n)
+            meets_dh *= dh  # dc's share via h_t, and da_o
+            dc += meets_dh[0]
+            meets_dc *= dc  # da_i, da_f, da_g
             dc *= a[t, f]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
             if t > 0 or ctx.needs_input_grad[1]:
                 np.matmul(w_hh_t, d_t[hidden:], out=dh_next)  # read by the next step's first line, then free
