@@ -88,7 +88,9 @@ def neurona_memory_mib(lstm: nn.LSTM, x: nr.Tensor) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="threads for BLAS and torch")
-    threads = parser.parse_args().threads
+    parser.add_argument("--other-cells", action="store_true", help="also time the fused GRU and RNN layers")
+    args = parser.parse_args()
+    threads = args.threads
     if threads:
         from threadpoolctl import threadpool_limits
 
@@ -117,6 +119,27 @@ def main() -> None:
           f"{torch_held:.1f} MiB, torch LSTMCell loop {cell_held:.1f} MiB")
     print(f"neurona peak during forward + backward (tracemalloc, gradients included): {peak:.1f} MiB; "
           f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
+    if args.other_cells:
+        other_cells(xn, xt)
+
+
+def other_cells(xn: nr.Tensor, xt: torch.Tensor) -> None:
+    """The same step for the fused GRU and Elman RNN layers against torch's (for the record: no target)."""
+    for name in ("GRU", "RNN"):
+        torch_layer, layer = getattr(torch.nn, name)(INPUT, HIDDEN), getattr(nn, name)(INPUT, HIDDEN)
+        layer.load_state_dict(torch_layer.state_dict())
+
+        def neurona_step(layer=layer):
+            layer.zero_grad()
+            layer(xn)[0].sum().backward()
+
+        def torch_step(torch_layer=torch_layer):
+            torch_layer.zero_grad()
+            torch_layer(xt)[0].sum().backward()
+
+        times = interleaved({"neurona": neurona_step, "torch": torch_step}, rounds=15, inner=5)
+        print(f"{name}({INPUT}, {HIDDEN}), same sizes: neurona {times['neurona'] * 1e3:.2f} ms, torch "
+              f"{times['torch'] * 1e3:.2f} ms, ratio {times['neurona'] / times['torch']:.2f}x")
 
 
 if __name__ == "__main__":
