@@ -43,7 +43,8 @@ from neurona.tensor import Function, Tensor
 class Conv(Function):
     """y[n,o,i,j] = b[o] + sum_{c,p,q} w[o,c,p,q] x_pad[n, c, i*s + p*d, j*s + q*d]
 
-    As one GEMM: y = W (O, C kH kW) @ im2col(x) (C kH kW, N Ho Wo), then one transpose to NCHW.
+    As one GEMM: y = W (O, C kH kW) @ im2col(x) (C kH kW, N Ho Wo), then one transpose to NCHW; for a
+    small weight, N per-sample products W @ im2col(x)[:, n] that are NCHW at once (``_per_sample_products``).
     dL/dx = conv_transpose(g, w),  dL/dw = ConvWeight(x, g),  dL/db[o] = sum_{n,i,j} g[n,o,i,j].
     """
 
