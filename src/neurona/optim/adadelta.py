@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neurona.optim.optimizer import Optimizer, hyper
+from neurona.optim.optimizer import Optimizer, hyper, step_gradient
 
 
 class Adadelta(Optimizer):
@@ -60,9 +60,7 @@ class Adadelta(Optimizer):
             state["step"] = 0
             state["square_avg"] = np.zeros_like(param)
             state["acc_delta"] = np.zeros_like(param)
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
+        g = step_gradient(param, grad, group, weight_decay)
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho

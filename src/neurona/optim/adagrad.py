@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neurona.optim.optimizer import Optimizer, hyper
+from neurona.optim.optimizer import Optimizer, hyper, step_gradient
 
 
 class Adagrad(Optimizer):
@@ -72,9 +72,7 @@ class Adagrad(Optimizer):
         if not state:  # a parameter added later with add_param_group
             self._init_state(state, param, group)
         lr, lr_decay, weight_decay, eps = hyper(group, "lr", "lr_decay", "weight_decay", "eps")
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
+        g = step_gradient(param, grad, group, weight_decay)
         state["step"] += 1
         clr = lr / (1 + (state["step"] - 1) * lr_decay)
         total = state["sum"]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import ConfigError
-from neurona.optim.optimizer import Optimizer, hyper
+from neurona.optim.optimizer import Optimizer, hyper, step_gradient
 
 
 class Adam(Optimizer):
@@ -77,19 +77,10 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(param)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(param)
-        g = -grad if group["maximize"] else grad
+        g = step_gradient(param, grad, group, weight_decay, lr)
         state["step"] += 1
         step = state["step"]
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * param
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * g
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * (g * g)
+        exp_avg, exp_avg_sq = update_moments(state, g, beta1, beta2)
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             second_moment = state["max_exp_avg_sq"]
@@ -126,6 +117,16 @@ class AdamW(Adam):
         super().__init__(
             params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
         )
+
+
+def update_moments(state: dict[str, Any], g: np.ndarray, beta1: float, beta2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's moment estimates, in place: m <- beta1 m + (1 - beta1) g,  v <- beta2 v + (1 - beta2) g^2."""
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg *= beta1
+    exp_avg += (1 - beta1) * g
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * (g * g)
+    return exp_avg, exp_avg_sq
 
 
 def _betas(optimizer: str, betas: Any) -> tuple[float, float]:

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from neurona.optim.adam import _betas, check_betas
-from neurona.optim.optimizer import Optimizer, hyper
+from neurona.optim.adam import _betas, check_betas, update_moments
+from neurona.optim.optimizer import Optimizer, hyper, step_gradient
 
 
 class NAdam(Optimizer):
@@ -77,23 +77,14 @@ class NAdam(Optimizer):
             state["mu_product"] = 1.0
             state["exp_avg"] = np.zeros_like(param)
             state["exp_avg_sq"] = np.zeros_like(param)
-        g = -grad if group["maximize"] else grad
+        g = step_gradient(param, grad, group, weight_decay, lr)
         state["step"] += 1
         step = state["step"]
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * param
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * g
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * (g * g)
+        exp_avg, exp_avg_sq = update_moments(state, g, beta1, beta2)
         denom = exp_avg_sq / (1 - beta2**step)
         np.sqrt(denom, out=denom)
         denom += eps

@@ -277,6 +277,20 @@ def _number(optimizer: str, name: str, value: Any) -> float:
 
 
 
+def step_gradient(param: np.ndarray, grad: np.ndarray, group: dict[str, Any], weight_decay: float,
+                  lr: float = 0.0) -> np.ndarray:
+    """g_t of every optimiser's update: the gradient (negated when ``maximize``) plus lambda * theta
+    (L2 weight decay); with ``decoupled_weight_decay`` the weights shrink in place instead,
+    theta <- theta (1 - lr lambda) (AdamW), and g_t is the bare gradient."""
+    g = -grad if group["maximize"] else grad
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay"):
+            param *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * param
+    return g
+
+
 def hyper(group: dict[str, Any], *names: str) -> list[float]:
     """The named hyper-parameters of ``group`` as Python floats.
 

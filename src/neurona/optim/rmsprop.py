@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neurona.optim.optimizer import Optimizer, hyper
+from neurona.optim.optimizer import Optimizer, hyper, step_gradient
 
 
 class RMSprop(Optimizer):
@@ -76,9 +76,7 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = np.zeros_like(param)
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(param)
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
+        g = step_gradient(param, grad, group, weight_decay)
         state["step"] += 1
         square_avg = state["square_avg"]
         square_avg *= alpha

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import ConfigError
-from neurona.optim.optimizer import Optimizer, hyper
+from neurona.optim.optimizer import Optimizer, hyper, step_gradient
 
 
 class SGD(Optimizer):
@@ -78,9 +78,7 @@ class SGD(Optimizer):
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
         lr, momentum, dampening, weight_decay = hyper(group, "lr", "momentum", "dampening", "weight_decay")
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
+        g = step_gradient(param, grad, group, weight_decay)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
