@@ -1,14 +1,13 @@
 """im2col and col2im: the data movement under every convolution (see ``neurona.ops.conv``).
 
 For each of the kH*kW kernel taps, ``_im2col`` copies the strided slice of the padded input that the tap
-reads into columns; ``_col2im`` is its adjoint and adds each tap's slice back. ``_Geometry`` holds the
-sizes, strides, padding and the column layout.
+reads into columns; ``_col2im`` is its adjoint and adds each tap's slice back. ``Window`` says which
+pixels each tap reads (pooling uses it too); ``_Geometry`` adds the groups and the column layout.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -16,29 +15,11 @@ import numpy as np
 # --------------------------------------------------------------------------------------------------
 # geometry: which input pixels each output pixel reads
 # --------------------------------------------------------------------------------------------------
-def padded_size(window: Any) -> tuple[int, int]:
-    """Rows and columns of the padded input buffer of a convolution or pooling window: enough for the
-    input and for every read, (o - 1) s + d (k - 1) + 1 per dimension."""
-    return tuple(
-        max((o - 1) * s + d * (k - 1) + 1, p + n)
-        for n, o, k, s, p, d in zip(window.in_size, window.out_size, window.kernel, window.stride,
-                                    window.padding, window.dilation)
-    )
-
-
 @dataclass(frozen=True)
-class _Geometry:
-    """The shape of one 2-D convolution, shared by its three ops.
-
-    ``in_size`` (H, W) is the convolution's input (a transposed convolution's output), ``out_size``
-    (Ho, Wo) its output, ``padding`` the zeros before the first row and column. Output pixel (i, j),
-    tap (p, q) reads padded input (i*s_h + p*d_h, j*s_w + q*d_w).
-
-    ``batch_last`` picks the memory layout of the columns: (C, kH, kW, N, Ho, Wo), or with the batch
-    innermost (C, kH, kW, Ho, Wo, N). Each tap copies rows of Wo numbers in the first layout and runs
-    of Wo*N (stride 1) or N in the second, so short output rows (small images, deep layers) are
-    copied much faster batch-last, at the price of a transpose of the output to NCHW.
-    """
+class Window:
+    """Where the taps of a 2-D sliding window read, for convolutions and pooling alike: output pixel
+    (i, j), tap (p, q) reads padded input (i*s_h + p*d_h, j*s_w + q*d_w). ``padding`` is what lies
+    before the first row and column."""
 
     in_size: tuple[int, int]
     out_size: tuple[int, int]
@@ -46,12 +27,41 @@ class _Geometry:
     stride: tuple[int, int]
     padding: tuple[int, int]
     dilation: tuple[int, int]
-    groups: int
-    batch_last: bool = False
 
     @property
     def padded_size(self) -> tuple[int, int]:
-        return padded_size(self)
+        """Rows and columns of the padded input buffer: enough for the input and for every read,
+        (o - 1) s + d (k - 1) + 1 per dimension."""
+        return tuple(
+            max((o - 1) * s + d * (k - 1) + 1, p + n)
+            for n, o, k, s, p, d in zip(self.in_size, self.out_size, self.kernel, self.stride, self.padding,
+                                        self.dilation)
+        )
+
+    def tap_slices(self):
+        """(p, q, rows, cols) for each kernel tap: the strided rows and columns of the padded input it reads."""
+        (ho, wo), (sh, sw), (dh, dw) = self.out_size, self.stride, self.dilation
+        for p in range(self.kernel[0]):
+            rows = slice(p * dh, p * dh + (ho - 1) * sh + 1, sh)
+            for q in range(self.kernel[1]):
+                yield p, q, rows, slice(q * dw, q * dw + (wo - 1) * sw + 1, sw)
+
+
+@dataclass(frozen=True)
+class _Geometry(Window):
+    """The shape of one 2-D convolution, shared by its three ops.
+
+    ``in_size`` (H, W) is the convolution's input (a transposed convolution's output), ``out_size``
+    (Ho, Wo) its output, ``padding`` the zeros before the first row and column.
+
+    ``batch_last`` picks the memory layout of the columns: (C, kH, kW, N, Ho, Wo), or with the batch
+    innermost (C, kH, kW, Ho, Wo, N). Each tap copies rows of Wo numbers in the first layout and runs
+    of Wo*N (stride 1) or N in the second, so short output rows (small images, deep layers) are
+    copied much faster batch-last, at the price of a transpose of the output to NCHW.
+    """
+
+    groups: int
+    batch_last: bool = False
 
     def layout(self, n: int, size: tuple[int, int]) -> tuple[int, ...]:
         """Shape of one channel of an image batch in the column layout: (N, H, W) or (H, W, N)."""
@@ -59,12 +69,9 @@ class _Geometry:
 
     def taps(self):
         """(p, q, index): for each kernel tap, the strided slice of a channel-major padded batch it reads."""
-        (ho, wo), (sh, sw), (dh, dw) = self.out_size, self.stride, self.dilation
         lead = (slice(None),) if self.batch_last else (slice(None), slice(None))
-        for p in range(self.kernel[0]):
-            rows = slice(p * dh, p * dh + (ho - 1) * sh + 1, sh)
-            for q in range(self.kernel[1]):
-                yield p, q, (*lead, rows, slice(q * dw, q * dw + (wo - 1) * sw + 1, sw))
+        for p, q, rows, cols in self.tap_slices():
+            yield p, q, (*lead, rows, cols)
 
     def to_channel_major(self, x: np.ndarray) -> np.ndarray:
         """(N, C, H, W) -> the column layout (C, N, H, W) or (C, H, W, N), as a view."""

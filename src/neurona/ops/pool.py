@@ -14,34 +14,20 @@ adjoint, so gradients of gradients work too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from neurona.errors import DTypeError, ShapeError, fmt_shape
 from neurona.ops.elementwise import as_tensor
-from neurona.ops.im2col import padded_size
+from neurona.ops.im2col import Window
 from neurona.ops.linalg import matmul
 from neurona.ops.shape import squeeze, unsqueeze
 from neurona.tensor import Function, Tensor, is_grad_enabled
 
 
-@dataclass(frozen=True)
-class _Window:
-    """Where the taps of a 2-D pooling window read: output (i, j), tap (p, q) reads padded
-    input (i*s_h + p*d_h, j*s_w + q*d_w); ``padded_size`` holds the input and every read."""
-
-    in_size: tuple[int, int]
-    out_size: tuple[int, int]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    dilation: tuple[int, int]
-
-    @property
-    def padded_size(self) -> tuple[int, int]:
-        return padded_size(self)
+class _Window(Window):
+    """A pooling window (see ``Window``), with what the pooling ops need on top."""
 
     @property
     def overlapping(self) -> bool:
@@ -56,11 +42,8 @@ class _Window:
 
     def taps(self):
         """(t, rows, cols) for each tap t = p * kW + q: the strided slice of the padded input it reads."""
-        (ho, wo), (sh, sw), (dh, dw) = self.out_size, self.stride, self.dilation
-        for p in range(self.kernel[0]):
-            rows = slice(p * dh, p * dh + (ho - 1) * sh + 1, sh)
-            for q in range(self.kernel[1]):
-                yield p * self.kernel[1] + q, rows, slice(q * dw, q * dw + (wo - 1) * sw + 1, sw)
+        for p, q, rows, cols in self.tap_slices():
+            yield p * self.kernel[1] + q, rows, cols
 
     def pad(self, x: np.ndarray, value: float) -> np.ndarray:
         (hp, wp), (top, left), (h, w) = self.padded_size, self.padding, x.shape[-2:]
