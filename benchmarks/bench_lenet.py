@@ -28,7 +28,7 @@ import torch
 
 import neurona as nr
 import neurona.functional as F
-from common import blas_info, interleaved, peak_rss_mib
+from common import blas_info, interleaved, neurona_sgd_update, peak_rss_mib, torch_sgd_update
 from neurona import nn
 
 BATCH, LR = 64, 0.01
@@ -59,12 +59,7 @@ def neurona_step_fn(model: nn.Module, x: np.ndarray, y: np.ndarray):
 
     def step():
         loss = F.cross_entropy(model(xt), yt)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with nr.no_grad():
-            for p in params:
-                p.data -= LR * p.grad.data
+        neurona_sgd_update(loss, params, LR)
 
     return step
 
@@ -75,12 +70,7 @@ def torch_step_fn(model: torch.nn.Module, x: np.ndarray, y: np.ndarray):
 
     def step():
         loss = torch.nn.functional.cross_entropy(model(xt), yt)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= LR * p.grad
+        torch_sgd_update(loss, params, LR)
 
     return step
 

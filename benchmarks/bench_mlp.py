@@ -13,7 +13,7 @@ import torch
 
 import neurona as nr
 import neurona.functional as F
-from common import blas_info, interleaved
+from common import blas_info, interleaved, neurona_sgd_update, torch_sgd_update
 
 BATCH, SIZES, LR = 128, (784, 256, 256, 10), 0.01
 
@@ -41,12 +41,7 @@ def neurona_step_fn(x, y, weights):
             if i < len(params) - 2:
                 h = F.relu(h)
         loss = F.cross_entropy(h, yt)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with nr.no_grad():
-            for p in params:
-                p.data -= LR * p.grad.data
+        neurona_sgd_update(loss, params, LR)
 
     return step, params
 
@@ -62,12 +57,7 @@ def torch_step_fn(x, y, weights):
             if i < len(params) - 2:
                 h = torch.relu(h)
         loss = torch.nn.functional.cross_entropy(h, yt)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= LR * p.grad
+        torch_sgd_update(loss, params, LR)
 
     return step, params
 

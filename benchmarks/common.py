@@ -28,6 +28,30 @@ def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
+def neurona_sgd_update(loss, params, lr: float) -> None:
+    """One plain SGD step in neurona: fresh gradients of ``loss``, then p <- p - lr * grad."""
+    import neurona as nr
+
+    for p in params:
+        p.grad = None
+    loss.backward()
+    with nr.no_grad():
+        for p in params:
+            p.data -= lr * p.grad.data
+
+
+def torch_sgd_update(loss, params, lr: float) -> None:
+    """The same step in torch."""
+    import torch
+
+    for p in params:
+        p.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+
+
 def peak_rss_mib() -> float:
     import resource
 
