@@ -323,31 +323,15 @@ def decision_boundary(
             alpha=0.3,
         )
     train_index = np.searchsorted(classes, y)
-    for j in range(k):
-        mask = train_index == j
-        if mask.any():
-            ax.scatter(
-                *X[mask].T,
-                s=22,
-                color=colors[j],
-                edgecolors="white",
-                linewidths=0.6,
-                label=f"{names[j]} (train)" if has_test else names[j],
-            )
+    test_index = np.searchsorted(classes, yt) if has_test else None
+    splits = [(X, train_index, dict(s=22, edgecolors="white", linewidths=0.6), " (train)" if has_test else "")]
     if has_test:
-        test_index = np.searchsorted(classes, yt)
+        splits.append((Xt, test_index, dict(s=40, marker="^", edgecolors="black", linewidths=0.8), " (test)"))
+    for points, index, style, suffix in splits:
         for j in range(k):
-            mask = test_index == j
+            mask = index == j
             if mask.any():
-                ax.scatter(
-                    *Xt[mask].T,
-                    s=40,
-                    marker="^",
-                    color=colors[j],
-                    edgecolors="black",
-                    linewidths=0.8,
-                    label=f"{names[j]} (test)",
-                )
+                ax.scatter(*points[mask].T, color=colors[j], label=f"{names[j]}{suffix}", **style)
 
     if title is None:
         accuracy = [f"train accuracy {_accuracy(predict_fn, X, train_index, classes):.3f}"]
