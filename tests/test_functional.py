@@ -63,6 +63,23 @@ def test_activations_at_large_inputs(dtype):
             check_parity(nr_fn, torch_fn, [a], dtype)
 
 
+def test_relu_over_shapes_and_dtypes_in_turn():
+    """ReLU compares against zeros cut from one cached buffer per dtype, grown on demand: a large
+    input after a small one, a small one after a large one and float64 between float32 calls all
+    match torch, including signed zeros, infinities and NaN."""
+    rng = np.random.default_rng(0)
+    special = np.array([-0.0, 0.0, -np.inf, np.inf, np.nan, -1e-45, 1e-45])
+    for shape, dtype in [((3,), np.float32), ((64, 6, 28, 28), np.float32), ((5, 7), np.float64),
+                         ((2, 2), np.float32), ((300, 300), np.float64), ((7,), np.float32)]:
+        a = rng.standard_normal(shape).astype(dtype)
+        a.reshape(-1)[: len(special)] = special[: a.size]
+        expected = TF.relu(torch.from_numpy(a)).numpy()
+        got = F.relu(nr.tensor(a, dtype=dtype)).numpy()
+        assert got.dtype == dtype and got.shape == shape
+        np.testing.assert_array_equal(got, expected)
+        assert got.flags.writeable
+
+
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh', got 'fast'"):
         F.gelu(nr.ones(2), approximate="fast")

@@ -15,11 +15,27 @@ from neurona.ops.elementwise import erf, exp, sigmoid, tanh, where
 from neurona.tensor import Function, Tensor
 
 
+def _zeros_like(x: np.ndarray) -> np.ndarray:
+    """A read-only array of zeros shaped like ``x``: a view of one cached buffer per dtype, grown as needed.
+
+    ``np.maximum(x, zeros)`` runs NumPy's SIMD loop, ``np.maximum(x, 0)`` (a scalar operand) a plain
+    one: 2.7x slower on a LeNet-5 activation (92 us against 34 us for 64 x 6 x 28 x 28 numbers)."""
+    buffer = _ZEROS.get(x.dtype)
+    if buffer is None or buffer.size < x.size:
+        buffer = np.zeros(x.size, dtype=x.dtype)
+        buffer.flags.writeable = False
+        _ZEROS[x.dtype] = buffer
+    return buffer[: x.size].reshape(x.shape)
+
+
+_ZEROS: dict[np.dtype, np.ndarray] = {}
+
+
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = [x > 0]"""
 
     def forward(self, ctx, x):
-        return np.maximum(x, 0)
+        return np.maximum(x, _zeros_like(x))
 
     def backward(self, ctx, grad):
         return grad * Tensor._wrap(ctx.inputs[0].data > 0)
