@@ -358,3 +358,24 @@ def test_both_weight_gradient_forms_agree():
     one_gemm = conv_ops._matmul(conv_ops._channel_major(g, geom), cols.reshape(1, 50, -1).transpose(0, 2, 1))
     np.testing.assert_allclose(per_sample.reshape(3, 50), one_gemm[0], rtol=1e-12)
     assert not conv_ops._per_sample_products(geom, (16, 8, 3, 3))
+
+
+@pytest.mark.parametrize("batch_last", [False, True])
+@pytest.mark.parametrize(
+    "in_size, kernel, stride, padding, dilation",
+    [((20, 21), (5, 5), (1, 1), (2, 2), (1, 1)), ((9, 17), (3, 2), (2, 3), (1, 0), (2, 1)), ((7, 7), (1, 1), (1, 1), (0, 0), (1, 1))],
+)
+def test_col2im_is_the_adjoint_of_im2col(batch_last, in_size, kernel, stride, padding, dilation):
+    """<im2col(x), c> = <x, col2im(c)> for every x and c: col2im adds each column back exactly where
+    im2col read it (in both column layouts, with strides, dilation and padding)."""
+    from neurona.ops import im2col as ops
+
+    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(in_size, kernel, stride, padding, dilation))
+    geom = ops._Geometry(in_size, out, kernel, stride, padding, dilation, 1, batch_last)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 2, *in_size))
+    cols = ops._im2col(x, geom)
+    c = rng.standard_normal(cols.shape)
+    back = ops._col2im(c, geom)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)
