@@ -93,7 +93,8 @@ def _max_over_taps(x: np.ndarray, window: _Window, track: bool) -> tuple[np.ndar
     for t, rows, cols in taps:
         tap = padded[..., rows, cols]
         if winner is not None:
-            tap = np.copyto(buffer, tap) or buffer
+            np.copyto(buffer, tap)
+            tap = buffer
             beats = np.greater(tap, y).view(np.uint8)
             np.maximum(winner, beats * winner.dtype.type(t), out=winner)
         np.maximum(y, tap, out=y)
