@@ -95,8 +95,16 @@ def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
     elif geom.batch_last:  # the taps read runs of the batch: make them contiguous first
         channel_major = np.ascontiguousarray(channel_major)
     cols = np.empty((c, *geom.kernel, *geom.layout(n, geom.out_size)), dtype=x.dtype)
-    for p, q, index in geom.taps():
-        cols[:, p, q] = channel_major[index]
+    # In two passes, the mirror of _col2im's: for each kernel column q, one copy of the columns its taps
+    # read (a strip as wide as the output), whose kH taps are then whole contiguous rows of the strip
+    # (LeNet-5's first layer: 0.24 -> 0.16 ms; one strided copy per tap moves rows of only Wo numbers).
+    strip = np.empty((c, *geom.layout(n, (hp, geom.out_size[1]))), dtype=x.dtype)
+    lead = (slice(None),) if geom.batch_last else (slice(None), slice(None))
+    for q in range(geom.kernel[1]):
+        taps = list(geom.tap_slices(q))  # (p, q, rows, columns): the same columns for every p
+        np.copyto(strip, channel_major[(*lead, slice(None), taps[0][3])])
+        for p, _, rows, _ in taps:
+            cols[:, p, q] = strip[(*lead, rows)]
     return cols
 
 
