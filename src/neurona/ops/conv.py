@@ -58,13 +58,10 @@ class Conv(Function):
             return _add_channel_bias(y.reshape(n, weight.shape[0], ho, wo), bias)
         w = weight.reshape(groups, weight.shape[0] // groups, -1)
         y = _matmul(w, cols.reshape(groups, w.shape[2], -1))  # (G, O/G, N Ho Wo): channel-major
-        y = geom.to_nchw(y.reshape(weight.shape[0], *geom.layout(x.shape[0], geom.out_size)))
-        out = np.empty(y.shape, dtype=y.dtype)
-        if bias:  # the transpose to NCHW and the bias in one pass
-            np.add(y, bias[0].reshape(-1, 1, 1), out=out)
-        else:
-            np.copyto(out, y)
-        return out
+        y = y.reshape(weight.shape[0], *geom.layout(x.shape[0], geom.out_size))
+        if bias:
+            y += bias[0].reshape(-1, 1, 1, 1)
+        return geom.to_nchw(y)  # an (N, C, H, W) view of the channel-major memory (neurona.ops.layout)
 
     def backward(self, ctx, grad):
         x, weight = ctx.inputs[:2]

@@ -21,6 +21,7 @@ import numpy as np
 from neurona.errors import DTypeError, ShapeError, fmt_shape
 from neurona.ops.elementwise import as_tensor
 from neurona.ops.im2col import Window
+from neurona.ops.layout import empty_in_order_of, in_order_of
 from neurona.ops.linalg import matmul
 from neurona.ops.shape import squeeze, unsqueeze
 from neurona.tensor import Function, Tensor, is_grad_enabled
@@ -86,9 +87,9 @@ def _max_over_taps(x: np.ndarray, window: _Window, track: bool) -> tuple[np.ndar
     taps = iter(window.taps())
     padded = window.pad(x, -np.inf)
     _, rows, cols = next(taps)
-    y = padded[..., rows, cols].copy()
+    y = padded[..., rows, cols].copy(order="K")  # in x's memory order (neurona.ops.layout)
     n_taps = window.kernel[0] * window.kernel[1]
-    winner = np.zeros(y.shape, dtype=np.uint8 if n_taps <= 256 else np.int32) if track else None
+    winner = np.zeros_like(y, dtype=np.uint8 if n_taps <= 256 else np.int32) if track else None
     buffer = np.empty_like(y) if track else None
     for t, rows, cols in taps:
         tap = padded[..., rows, cols]
@@ -135,8 +136,12 @@ class _TapScatter(Function):
         if self.scale is not None:
             g = g * self.scale
         shape = (*g.shape[:-2], *window.padded_size)
-        # disjoint windows that tile the padded input write every element once: no zeros needed
-        padded = np.zeros(shape, dtype=g.dtype) if window.overlapping or not window.tiles else np.empty(shape, g.dtype)
+        # disjoint windows that tile the padded input write every element once: no zeros needed;
+        # laid out like the pooling's input (the winners are), where the gradient goes next
+        zeros = window.overlapping or not window.tiles
+        if self.winner is not None:
+            g = in_order_of(self.winner, g)
+        padded = empty_in_order_of(g, shape, g.dtype, zeros=zeros)
         for t, rows, cols in window.taps():
             target = padded[..., rows, cols]
             if window.overlapping:
@@ -145,7 +150,7 @@ class _TapScatter(Function):
                 target[...] = g
             else:
                 np.multiply(g, self.winner == t, out=target)
-        return np.ascontiguousarray(window.unpad(padded))
+        return padded if padded.shape[-2:] == window.in_size else window.unpad(padded).copy(order="K")
 
     def backward(self, ctx, grad):
         return _TapSum.apply(grad, window=self.window, winner=self.winner, scale=self.scale)
