@@ -153,7 +153,11 @@ def _sum_of_sample_products(u: np.ndarray, cols: np.ndarray) -> np.ndarray:
 class ChannelSum(Function):
     """y[c] = sum_{n,h,w} g[n,c,h,w]  (the bias gradient);  dy/dg = 1, broadcast back.
 
-    Two GEMVs with vectors of ones: on contiguous data several times faster than ``g.sum((0, 2, 3))``.
+    Two GEMVs with vectors of ones: several times faster than ``g.sum((0, 2, 3))``. The first sums
+    over the batch, (N,) @ (N, C H W): for a gradient laid out batch-last (a convolution's, see
+    ``neurona.ops.layout``) that reshape is still a view and the transposed GEMV is fast; one
+    (C, N H W) @ (N H W,) GEMV over a channel-major gradient instead measured 10x slower (197 us
+    against 18 us for 6 channels of 64 x 28 x 28).
     """
 
     def forward(self, ctx, g):
