@@ -83,7 +83,7 @@ def _max_over_taps(x: np.ndarray, window: _Window, track: bool) -> tuple[np.ndar
 
     When tracking, each tap is first copied into a contiguous buffer: its two reads (the comparison
     and the maximum) then run over contiguous memory, and a copy of a strided view is cheaper than
-    a ufunc over it (a 2 x 2 pooling of LeNet-5's first activation: 0.22 -> 0.16 ms)."""
+    a ufunc over it (2 x 2 pooling of LeNet-5's activations: 0.22 -> 0.19 ms and 0.11 -> 0.08 ms)."""
     taps = iter(window.taps())
     padded = window.pad(x, -np.inf)
     _, rows, cols = next(taps)
