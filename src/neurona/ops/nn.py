@@ -78,24 +78,32 @@ class BinaryCrossEntropy(Function):
 
 
 class SoftmaxCrossEntropy(Function):
-    """loss_n = -sum_c q_nc log softmax(x_n)_c  for constant targets q.
+    """loss_n = -sum_c q_nc log softmax(x_n)_c  for constant targets q; with a ``denominator`` D the op
+    returns the reduced loss  L = (sum_n loss_n) / D  instead (D = 1 for 'sum', the summed target
+    weights for 'mean'), saving the graph a sum and a division.
 
-    dL/dx_nc = g_n * (softmax(x_n)_c * Q_n - q_nc),  Q_n = sum_c q_nc.
+    dL/dx_nc = g_n * (softmax(x_n)_c * Q_n - q_nc),  Q_n = sum_c q_nc  (g_n = g / D when reduced).
     One pass, numerically stable (log-sum-exp), and no log of a probability that rounded to 0.
     """
+
+    denominator = None
 
     def forward(self, ctx, x):
         logp = _log_softmax(x, 1)
         ctx.save_for_backward(np.exp(logp))
         # classes with q = 0 add nothing, also where a masked logit made logp = -inf (no 0 * -inf = NaN)
-        return -np.einsum("nc,nc->n", self.q, np.where(self.q != 0, logp, 0))
+        per_sample = -np.einsum("nc,nc->n", self.q, np.where(self.q != 0, logp, 0))
+        return per_sample if self.denominator is None else per_sample.sum() / self.denominator
 
     def backward(self, ctx, grad):
         (x,) = ctx.inputs
-        # under create_graph, recompute softmax with a recorded op so second derivatives flow
-        p = softmax(x, 1) if is_grad_enabled() else ctx.saved[0]
         q = self.q
-        return grad.reshape(-1, 1) * (p * Tensor._wrap(q.sum(1, keepdims=True)) - Tensor._wrap(q))
+        if not is_grad_enabled():  # first order (the usual case): raw arrays, one result
+            g = grad.data.reshape(-1, 1) if self.denominator is None else grad.data / self.denominator
+            return Tensor._wrap(g * (ctx.saved[0].data * q.sum(1, keepdims=True) - q))
+        # under create_graph, recompute softmax with a recorded op so second derivatives flow
+        g = grad.reshape(-1, 1) if self.denominator is None else grad / Tensor._wrap(self.denominator)
+        return g * (softmax(x, 1) * Tensor._wrap(q.sum(1, keepdims=True)) - Tensor._wrap(q))
 
 
 def _target_matrix(
@@ -189,6 +197,9 @@ def cross_entropy(
         raise DTypeError(f"{fn}: logits must be floating point, got {input.dtype}")
     rows, flat_target, spatial = _flatten_classes(input, target, fn)
     q, denominator = _target_matrix(rows.shape, flat_target, weight, ignore_index, label_smoothing, rows.dtype, fn)
+    if reduction == "sum" or (reduction == "mean" and denominator != 0):  # reduced inside the op
+        total = denominator if reduction == "mean" else np.asarray(1, dtype=rows.dtype)
+        return SoftmaxCrossEntropy.apply(rows, q=q, denominator=total)
     per_sample = SoftmaxCrossEntropy.apply(rows, q=q)
     if reduction == "none":
         return per_sample.reshape(spatial) if spatial else (per_sample.reshape(()) if input.ndim == 1 else per_sample)
