@@ -215,19 +215,21 @@ class LSTMLayer(_Recurrence):
         h_last, c_last = np.empty((hidden, n), dtype=x.dtype), np.empty((hidden, n), dtype=x.dtype)
         products = np.empty((2 * hidden, n), dtype=x.dtype)
         a[0, 4 * hidden :] = c0.T
+        # per step t: all gates, the sigmoid gates, (i, f) and (g, c_{t-1}), o; then c_t and h_t's slots
+        gates, sigmoids, o = a[:, : 4 * hidden], a[:, : 3 * hidden], a[:, :hidden]
+        i_f, g_c = a[:, hidden : 3 * hidden], a[:, 3 * hidden :]
+        c_next, h_next = a[1:, 4 * hidden :], z[1:, inputs:]
         for t in range(t_len):
-            a_t = a[t]
-            gates = a_t[: 4 * hidden]
-            np.matmul(w, z[t], out=gates)
-            np.tanh(gates, out=gates)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
-            sigmoids = a_t[: 3 * hidden]
-            sigmoids *= 0.5
-            sigmoids += 0.5
-            np.multiply(a_t[hidden : 3 * hidden], a_t[3 * hidden :], out=products)  # i g, f c_{t-1}
-            c = a[t + 1, 4 * hidden :] if t + 1 < t_len else c_last
+            gates_t, sigmoids_t, tanh_c = gates[t], sigmoids[t], tanh_cs[t]
+            np.matmul(w, z[t], out=gates_t)
+            np.tanh(gates_t, out=gates_t)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
+            sigmoids_t *= 0.5
+            sigmoids_t += 0.5
+            np.multiply(i_f[t], g_c[t], out=products)  # i g, f c_{t-1}
+            c = c_next[t] if t + 1 < t_len else c_last
             np.add(products[:hidden], products[hidden:], out=c)
-            np.tanh(c, out=tanh_cs[t])
-            np.multiply(a_t[:hidden], tanh_cs[t], out=z[t + 1, inputs:] if t + 1 < t_len else h_last)
+            np.tanh(c, out=tanh_c)
+            np.multiply(o[t], tanh_c, out=h_next[t] if t + 1 < t_len else h_last)
         ctx.gates, ctx.z, ctx.tanh_cs = a, z, tanh_cs
         out = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_1 .. h_T in input order, then c_T
         hs = out[t_len - 1 :: -1] if self.reverse else out[:t_len]  # h_1 .. h_T in processing order
@@ -261,16 +263,20 @@ class LSTMLayer(_Recurrence):
         w_hh_t = np.ascontiguousarray(self._permute(ctx.w_hh).T)
         dh = np.empty((hidden, n), dtype=a.dtype)
         dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T, order="C")  # a C-order copy, like every step array
+        # per step t: the blocks that meet dh (2, H, N), those that meet dc (3, H, N), the gates' gradients
+        meet_dh, meet_dc = d[:, : 2 * hidden].reshape(t_len, 2, hidden, n), d[:, 2 * hidden :].reshape(t_len, 3, hidden, n)
+        gates = d[:, hidden:]
+        forget = a[:, f]
         for t in reversed(range(t_len)):
-            d_t = d[t]
             np.add(g_h[t], dh_next, out=dh)
-            meets_dh, meets_dc = d_t[: 2 * hidden].reshape(2, hidden, n), d_t[2 * hidden :].reshape(3, hidden, n)
+            meets_dh = meet_dh[t]
             meets_dh *= dh  # dc's share via h_t, and da_o
             dc += meets_dh[0]
+            meets_dc = meet_dc[t]
             meets_dc *= dc  # da_i, da_f, da_g
-            dc *= a[t, f]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
+            dc *= forget[t]  # the share of c_{t-1} in c_t = f_t c_{t-1} + i_t g_t
             if t > 0 or ctx.needs_input_grad[1]:
-                np.matmul(w_hh_t, d_t[hidden:], out=dh_next)  # read by the next step's first line, then free
+                np.matmul(w_hh_t, gates[t], out=dh_next)  # read by the next step's first line, then free
         d = np.ascontiguousarray(da.transpose(1, 0, 2)).reshape(4 * hidden, t_len * n)
         return self._stacked_gradients(ctx, d, dh_next.T, dc.T)
 
