@@ -12,8 +12,8 @@ import numpy as np
 from scipy import special
 
 from neurona.ops.elementwise import erf, exp, sigmoid, tanh, where
-from neurona.ops.layout import view_in_order_of
-from neurona.tensor import Function, Tensor
+from neurona.ops.layout import in_order_of, view_in_order_of
+from neurona.tensor import Function, Tensor, is_grad_enabled
 
 
 def _zeros_like(x: np.ndarray) -> np.ndarray:
@@ -40,7 +40,10 @@ class ReLU(Function):
         return np.maximum(x, _zeros_like(x))
 
     def backward(self, ctx, grad):
-        return grad * Tensor._wrap(ctx.inputs[0].data > 0)
+        x = ctx.inputs[0].data
+        if not is_grad_enabled():  # first order: on raw arrays, the gradient first put in x's memory order
+            return Tensor._wrap(in_order_of(x, grad.data) * (x > 0))  # (mixed orders make the product crawl)
+        return grad * Tensor._wrap(x > 0)
 
 
 class LeakyReLU(Function):

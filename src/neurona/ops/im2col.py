@@ -95,6 +95,10 @@ def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
     elif geom.batch_last:  # the taps read runs of the batch: make them contiguous first
         channel_major = np.ascontiguousarray(channel_major)
     cols = np.empty((c, *geom.kernel, *geom.layout(n, geom.out_size)), dtype=x.dtype)
+    if geom.stride[0] > 1:  # a tap's rows are every s-th row: no whole blocks to gain, copy each tap directly
+        for p, q, index in geom.taps():
+            cols[:, p, q] = channel_major[index]
+        return cols
     # In two passes, the mirror of _col2im's: for each kernel column q, one copy of the columns its taps
     # read (a strip as wide as the output), whose kH taps are then whole contiguous rows of the strip
     # (LeNet-5's first layer: 0.24 -> 0.16 ms; one strided copy per tap moves rows of only Wo numbers).
@@ -124,6 +128,10 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
     c, n = cols.shape[0], cols.shape[-1] if geom.batch_last else cols.shape[3]
     (h, w), (top, left), wo = geom.in_size, geom.padding, geom.out_size[1]
     padded = np.zeros((c, *geom.layout(n, geom.padded_size)), dtype=cols.dtype)  # channel-major, like cols
+    if geom.stride[0] > 1:  # a tap's rows are every s-th row: add each tap directly
+        for p, q, index in geom.taps():
+            padded[index] += cols[:, p, q]
+        return np.ascontiguousarray(geom.to_nchw(padded[_interior(geom, top, left, h, w)]))
     strip = np.empty((c, *geom.layout(n, (geom.padded_size[0], wo))), dtype=cols.dtype)
     lead = (slice(None),) if geom.batch_last else (slice(None), slice(None))
     for q in range(geom.kernel[1]):

@@ -46,7 +46,7 @@ def view_in_order_of(like: np.ndarray, flat: np.ndarray) -> np.ndarray:
 def in_order_of(like: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``x`` (shaped like ``like``) in ``like``'s memory order: x itself when they agree, else a copy.
     An op whose operands disagree reads or writes one of them element by element."""
-    if memory_order(x) == memory_order(like):
+    if (x.flags.c_contiguous and like.flags.c_contiguous) or memory_order(x) == memory_order(like):
         return x
     out = empty_in_order_of(like, x.shape, x.dtype)
     np.copyto(out, x)
