@@ -12,8 +12,9 @@ like its input, pooling copies its taps and allocates its winners in that order,
 flowing back come out in it too, so the convolution's backward, which wants its output gradient
 channel-major again, gets it without a copy. Where orders meet (a C-ordered gradient from
 ``Flatten`` reaching ReLU's mask), the gradient is put in the mask's order first (``in_order_of``):
-one copy, instead of a product that reads one operand element by element. (LeNet-5: the second convolution, its ReLU and
-pooling ran 158 -> 68 us forward; torch keeps its own blocked layouts inside oneDNN for the same reason.)
+one copy, instead of a product that reads one operand element by element. (LeNet-5: the second
+convolution, its ReLU and pooling ran 158 -> 68 us forward; torch keeps its own blocked layouts
+inside oneDNN for the same reason.)
 """
 
 from __future__ import annotations
@@ -27,22 +28,23 @@ def memory_order(x: np.ndarray) -> list[int]:
     return sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))
 
 
+def _arranged_like(like: np.ndarray, shape: tuple[int, ...], make) -> np.ndarray:
+    """``make(shape of the memory)`` seen with ``shape`` as an array laid out in ``like``'s memory order."""
+    if like.flags.c_contiguous:
+        return make(shape)
+    order = memory_order(like)
+    return make([shape[axis] for axis in order]).transpose(np.argsort(order))
+
+
 def empty_in_order_of(like: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, zeros: bool = False) -> np.ndarray:
     """An uninitialised (or zero) array of ``shape`` whose memory order is ``like``'s (same number of axes)."""
-    if like.flags.c_contiguous:
-        return (np.zeros if zeros else np.empty)(shape, dtype=dtype)
-    order = memory_order(like)
-    memory = (np.zeros if zeros else np.empty)([shape[axis] for axis in order], dtype=dtype)
-    return memory.transpose(np.argsort(order))
+    return _arranged_like(like, shape, lambda memory: (np.zeros if zeros else np.empty)(memory, dtype=dtype))
 
 
 def view_in_order_of(like: np.ndarray, flat: np.ndarray) -> np.ndarray:
     """The first ``like.size`` numbers of the 1-D array ``flat`` as an array shaped like ``like`` and
     laid out in its memory order (a view)."""
-    if like.flags.c_contiguous:
-        return flat[: like.size].reshape(like.shape)
-    order = memory_order(like)
-    return flat[: like.size].reshape([like.shape[axis] for axis in order]).transpose(np.argsort(order))
+    return _arranged_like(like, like.shape, lambda memory: flat[: like.size].reshape(memory))
 
 
 def in_order_of(like: np.ndarray, x: np.ndarray) -> np.ndarray:
