@@ -347,17 +347,31 @@ def test_constructor_errors():
 
 
 def test_both_weight_gradient_forms_agree():
-    """The per-sample form of ConvWeight (small weights) and the one-GEMM form give the same gradient."""
+    """The per-row form of ConvWeight (small weights, batch-last columns) and the one-GEMM form give the
+    same gradient, and the layer's gradient takes the per-row form exactly when the weight is small."""
     from neurona.ops import conv as conv_ops
 
     x, g = _data((3, 2, 20, 21), np.float64, 0), _data((3, 3, 20, 21), np.float64, 1)
-    geom = conv_ops._Geometry((20, 21), (20, 21), (5, 5), (1, 1), (2, 2), (1, 1), 1)
+    geom = conv_ops._Geometry((20, 21), (20, 21), (5, 5), (1, 1), (2, 2), (1, 1), 1, True)
     cols = conv_ops._im2col(x, geom)
-    assert conv_ops._per_sample_products(geom, (3, 2, 5, 5))
-    per_sample = conv_ops._sum_of_sample_products(g, cols)
-    one_gemm = conv_ops._matmul(conv_ops._channel_major(g, geom), cols.reshape(1, 50, -1).transpose(0, 2, 1))
-    np.testing.assert_allclose(per_sample.reshape(3, 50), one_gemm[0], rtol=1e-12)
-    assert not conv_ops._per_sample_products(geom, (16, 8, 3, 3))
+    u = conv_ops._channel_major(g, geom)  # (1, O, Ho Wo N)
+    per_row = conv_ops._sum_of_row_products(u[0], cols)
+    one_gemm = conv_ops._matmul(u, cols.reshape(1, 50, -1).transpose(0, 2, 1))[0]
+    np.testing.assert_allclose(per_row.reshape(3, 50), one_gemm, rtol=1e-12)
+    for shape, used in (((3, 2, 5, 5), True), ((16, 8, 3, 3), False)):
+        x, w = _data((3, shape[1], 9, 9), np.float64, 2), _data(shape, np.float64, 3)
+        calls = []
+        real = conv_ops._sum_of_row_products
+        conv_ops._sum_of_row_products = lambda *a: calls.append(1) or real(*a)
+        try:
+            xt, wt = nr.tensor(x, dtype=np.float64), nr.tensor(w, dtype=np.float64, requires_grad=True)
+            conv2d(xt, wt, padding=1).sum().backward()
+        finally:
+            conv_ops._sum_of_row_products = real
+        assert bool(calls) == used
+        tw = torch.tensor(w, requires_grad=True)
+        torch.nn.functional.conv2d(torch.tensor(x), tw, padding=1).sum().backward()
+        np.testing.assert_allclose(wt.grad.data, tw.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("batch_last", [False, True])
