@@ -203,38 +203,38 @@ class LSTMLayer(_Recurrence):
         if biases:
             parts.append(self._permute(biases[0] + biases[1], halve=True)[:, None])
         w = np.concatenate([*parts, self._permute(w_hh, halve=True)], axis=1)  # (4H, I + 1 + H)
-        z = np.empty((t_len, inputs + hidden, n), dtype=x.dtype)
-        z[:, : x.shape[2]] = self._in_processing_order(x).transpose(0, 2, 1)
+        # z[t] for t < T is step t's operand; z[T] only holds h_T (so z[1:] holds h_1 .. h_T)
+        z = np.empty((t_len + 1, inputs + hidden, n), dtype=x.dtype)
+        z[:t_len, : x.shape[2]] = self._in_processing_order(x).transpose(0, 2, 1)
         if biases:
-            z[:, x.shape[2]] = 1
+            z[:t_len, x.shape[2]] = 1
         z[0, inputs:] = h0.T
         # a[t] holds the gates o, i, f, g of step t and then c_{t-1}: (i, f) and (g, c_{t-1}) are two
-        # adjacent pairs of blocks, so i g and f c_{t-1} are one multiply
+        # adjacent pairs of blocks, so i g and f c_{t-1} are one multiply, kept in products[t]: c_t is
+        # their sum, and the backward reuses them
         a = np.empty((t_len, 5 * hidden, n), dtype=x.dtype)
+        products = np.empty((t_len, 2 * hidden, n), dtype=x.dtype)
         tanh_cs = np.empty((t_len, hidden, n), dtype=x.dtype)  # tanh(c_1) .. tanh(c_T), for the backward
-        h_last, c_last = np.empty((hidden, n), dtype=x.dtype), np.empty((hidden, n), dtype=x.dtype)
-        products = np.empty((2 * hidden, n), dtype=x.dtype)
+        c_last = np.empty((hidden, n), dtype=x.dtype)
         a[0, 4 * hidden :] = c0.T
         # per step t: all gates, the sigmoid gates, (i, f) and (g, c_{t-1}), o; then c_t and h_t's slots
         gates, sigmoids, o = a[:, : 4 * hidden], a[:, : 3 * hidden], a[:, :hidden]
         i_f, g_c = a[:, hidden : 3 * hidden], a[:, 3 * hidden :]
-        c_next, h_next = a[1:, 4 * hidden :], z[1:, inputs:]
+        c_next, hs = a[1:, 4 * hidden :], z[1:, inputs:]
         for t in range(t_len):
-            gates_t, sigmoids_t, tanh_c = gates[t], sigmoids[t], tanh_cs[t]
+            gates_t, sigmoids_t, tanh_c, products_t = gates[t], sigmoids[t], tanh_cs[t], products[t]
             np.matmul(w, z[t], out=gates_t)
             np.tanh(gates_t, out=gates_t)  # tanh(z/2) for the sigmoid gates, tanh(z) for g
             sigmoids_t *= 0.5
             sigmoids_t += 0.5
-            np.multiply(i_f[t], g_c[t], out=products)  # i g, f c_{t-1}
+            np.multiply(i_f[t], g_c[t], out=products_t)  # i g, f c_{t-1}
             c = c_next[t] if t + 1 < t_len else c_last
-            np.add(products[:hidden], products[hidden:], out=c)
+            np.add(products_t[:hidden], products_t[hidden:], out=c)
             np.tanh(c, out=tanh_c)
-            np.multiply(o[t], tanh_c, out=h_next[t] if t + 1 < t_len else h_last)
-        ctx.gates, ctx.z, ctx.tanh_cs = a, z, tanh_cs
+            np.multiply(o[t], tanh_c, out=hs[t])
+        ctx.gates, ctx.products, ctx.z, ctx.tanh_cs = a, products, z, tanh_cs
         out = np.empty((t_len + 1, n, hidden), dtype=x.dtype)  # h_1 .. h_T in input order, then c_T
-        hs = out[t_len - 1 :: -1] if self.reverse else out[:t_len]  # h_1 .. h_T in processing order
-        hs[: t_len - 1] = z[1:, inputs:].transpose(0, 2, 1)
-        hs[t_len - 1] = h_last.T
+        (out[t_len - 1 :: -1] if self.reverse else out[:t_len])[...] = hs.transpose(0, 2, 1)
         out[t_len] = c_last.T
         return out
 
@@ -248,18 +248,20 @@ class LSTMLayer(_Recurrence):
         # derivative (s (1 - s), or 1 - g^2) times the factor its upstream gradient meets, so that
         #   da_o = dh * [tanh(c) o']   and   (da_i, da_f, da_g) = dc * [g i', c_{t-1} f', i (1 - g^2)],
         # and in front of them the share dc_t gets from h_t = o_t tanh(c_t):  dh * [o (1 - tanh^2 c)].
+        # The forward's h_t = o tanh(c_t) and products (i g, f c_{t-1}) save most of the multiplies:
+        #   tanh(c) o' = h (1 - o),   (g i', c_{t-1} f') = (i g, f c_{t-1}) (1 - (i, f)),
+        #   i (1 - g^2) = i - (i g) g,   o (1 - tanh^2 c) = o - h tanh(c).
         # Per step, d[t] = (via_h, da_o, da_i, da_f, da_g): the first two blocks meet dh, the last three dc.
         d = np.empty((t_len, 5 * hidden, n), dtype=a.dtype)
         via_h, da = d[:, :hidden], d[:, hidden:]
-        np.multiply(a[:, : 4 * hidden], a[:, : 4 * hidden], out=da)
-        np.subtract(a[:, : 3 * hidden], da[:, : 3 * hidden], out=da[:, : 3 * hidden])
-        np.subtract(1, da[:, g], out=da[:, g])
-        da[:, o] *= tanh_cs
-        da[:, i.start : f.stop] *= a[:, g.start : c_prev.stop]  # (i', f') times (g, c_{t-1}): one multiply
-        da[:, g] *= a[:, i]
-        np.multiply(tanh_cs, tanh_cs, out=via_h)
-        np.subtract(1, via_h, out=via_h)
-        via_h *= a[:, o]
+        h, products = ctx.z[1:, ctx.inputs_rows :], ctx.products
+        np.subtract(1, a[:, : 3 * hidden], out=da[:, : 3 * hidden])  # 1 - o, 1 - i, 1 - f
+        da[:, o] *= h
+        da[:, i.start : f.stop] *= products
+        np.multiply(products[:, :hidden], a[:, g], out=da[:, g])
+        np.subtract(a[:, i], da[:, g], out=da[:, g])
+        np.multiply(h, tanh_cs, out=via_h)
+        np.subtract(a[:, o], via_h, out=via_h)
         w_hh_t = np.ascontiguousarray(self._permute(ctx.w_hh).T)
         dh = np.empty((hidden, n), dtype=a.dtype)
         dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T, order="C")  # a C-order copy, like every step array
@@ -288,7 +290,7 @@ class LSTMLayer(_Recurrence):
         if needs[0]:
             grads[0] = self._in_input_order((d.T @ self._permute(ctx.w_ih)).reshape(t_len, n, inputs))
         if any(needs[3:]):
-            rows = ctx.z.transpose(0, 2, 1).reshape(t_len * n, -1)  # a copy: one row per (step, sequence)
+            rows = ctx.z[:t_len].transpose(0, 2, 1).reshape(t_len * n, -1)  # a copy: one row per (step, sequence)
             dw = self._unpermute(d @ rows)  # (4H, I + 1 + H): d[W_ih | b | W_hh]
             grads[3:5] = dw[:, :inputs], dw[:, ctx.inputs_rows :]
             if len(needs) > 5:  # b_ih and b_hh enter as their sum
