@@ -56,8 +56,8 @@ class _Geometry(Window):
 
     ``batch_last`` picks the memory layout of the columns: (C, kH, kW, N, Ho, Wo), or with the batch
     innermost (C, kH, kW, Ho, Wo, N). Each tap copies rows of Wo numbers in the first layout and runs
-    of Wo*N (stride 1) or N in the second, so short output rows (small images, deep layers) are
-    copied much faster batch-last, at the price of a transpose of the output to NCHW.
+    of Wo*N (stride 1) or N in the second, so the columns are copied much faster batch-last; the
+    convolutions use it for every batch of more than one (``neurona.ops.conv._batch_last``).
     """
 
     groups: int
