@@ -9,6 +9,7 @@ import torch
 
 import neurona as nr
 import neurona.functional as F
+from neurona.autograd import grad
 from neurona.ops.conv import conv2d
 from neurona.ops.layout import empty_in_order_of, in_order_of, memory_order, view_in_order_of
 
@@ -69,3 +70,28 @@ def test_relu_and_pooling_on_a_transposed_input_equal_the_c_ordered_result():
         (ya * nr.tensor(g)).sum().backward()
         (yc * nr.tensor(g)).sum().backward()
         np.testing.assert_array_equal(a.grad.data, c.grad.data)
+
+
+def test_input_gradients_and_transposed_convolutions_keep_the_channel_major_order():
+    """col2im hands on its channel-major result as an NCHW view too: the input gradient of a convolution
+    (what a pooling's backward reads next) and a transposed convolution's output, padded or not."""
+    from neurona.ops.conv import conv_transpose2d
+
+    rng = np.random.default_rng(4)
+    for padding in (0, 1):
+        x = rng.standard_normal((5, 3, 9, 9)).astype(np.float32)
+        w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+        xn = nr.tensor(x, requires_grad=True)
+        y = conv2d(xn, nr.tensor(w), padding=padding)
+        g = rng.standard_normal(y.shape).astype(np.float32)
+        (gx,) = grad(y, xn, nr.tensor(g))  # as the op made it (a leaf's .grad is stored C-ordered)
+        assert memory_order(gx.data) == [1, 2, 3, 0]
+        xt = torch.tensor(x, requires_grad=True)
+        (torch.nn.functional.conv2d(xt, torch.tensor(w), padding=padding) * torch.tensor(g)).sum().backward()
+        np.testing.assert_allclose(gx.data, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+        u = rng.standard_normal((5, 4, 6, 6)).astype(np.float32)
+        z = conv_transpose2d(nr.tensor(u), nr.tensor(w), stride=2, padding=padding)
+        assert memory_order(z.data) == [1, 2, 3, 0]
+        zt = torch.nn.functional.conv_transpose2d(torch.tensor(u), torch.tensor(w), stride=2, padding=padding)
+        np.testing.assert_allclose(z.data, zt.numpy(), rtol=1e-4, atol=1e-4)

@@ -148,7 +148,10 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
             for p, rows in taps:
                 strip[rows] += cols[:, p, q]
             padded[columns] += strip
-    return np.ascontiguousarray(geom.to_nchw(padded[_interior(geom, top, left, h, w)]))
+    # NCHW seen over the channel-major memory (neurona.ops.layout): a pooling's gradient, a ReLU or the
+    # next convolution read it in this order again, so a transposing copy here would be undone there
+    interior = padded[_interior(geom, top, left, h, w)]
+    return geom.to_nchw(interior if interior.shape == padded.shape else interior.copy(order="K"))
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
