@@ -17,11 +17,12 @@ transposed convolution is simply the input-gradient of a convolution, with the v
 layout: torch's (in, out/groups, kH, kW) for ``conv_transpose2d`` is (O, C/G, kH, kW) above.
 
 The arithmetic is a matrix product. ``_im2col`` copies, for each of the kH*kW kernel taps, the
-strided slice of the padded input that this tap reads, into columns of shape (C, kH, kW, N, Ho, Wo)
-(or (C, kH, kW, Ho, Wo, N) for short rows, see ``_Geometry``); then ``W (O, C kH kW) @ cols
-(C kH kW, N Ho Wo)`` is one GEMM, whose (O, N, Ho, Wo) result needs one transpose to NCHW. ``_col2im``
-is its adjoint: each tap's slice is added back into the padded input. The bias gradient is a GEMV
-with a vector of ones. 1-D convolutions are 2-D ones with a height of 1.
+strided slice of the padded input that this tap reads, into columns of shape (C, kH, kW, Ho, Wo, N)
+(batch-last for every batch of more than one, see ``_Geometry`` and ``_batch_last``); then
+``W (O, C kH kW) @ cols (C kH kW, Ho Wo N)`` is one GEMM, whose (O, Ho, Wo, N) result is handed on
+as an NCHW view (``neurona.ops.layout``). ``_col2im`` is its adjoint: each tap's slice is added back
+into the padded input, which is handed on the same way. The bias gradient is a GEMV with a vector
+of ones. 1-D convolutions are 2-D ones with a height of 1.
 """
 
 from __future__ import annotations
