@@ -352,7 +352,7 @@ def test_both_weight_gradient_forms_agree():
     from neurona.ops import conv as conv_ops
 
     x, g = _data((3, 2, 20, 21), np.float64, 0), _data((3, 3, 20, 21), np.float64, 1)
-    geom = conv_ops._Geometry((20, 21), (20, 21), (5, 5), (1, 1), (2, 2), (1, 1), 1, True)
+    geom = conv_ops._Geometry((20, 21), (20, 21), (5, 5), (1, 1), (2, 2), (1, 1), 1)
     cols = conv_ops._im2col(x, geom)
     u = conv_ops._channel_major(g, geom)  # (1, O, Ho Wo N)
     per_row = conv_ops._sum_of_row_products(u[0], cols)
@@ -374,18 +374,17 @@ def test_both_weight_gradient_forms_agree():
         np.testing.assert_allclose(wt.grad.data, tw.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("batch_last", [False, True])
 @pytest.mark.parametrize(
     "in_size, kernel, stride, padding, dilation",
     [((20, 21), (5, 5), (1, 1), (2, 2), (1, 1)), ((9, 17), (3, 2), (2, 3), (1, 0), (2, 1)), ((7, 7), (1, 1), (1, 1), (0, 0), (1, 1))],
 )
-def test_col2im_is_the_adjoint_of_im2col(batch_last, in_size, kernel, stride, padding, dilation):
+def test_col2im_is_the_adjoint_of_im2col(in_size, kernel, stride, padding, dilation):
     """<im2col(x), c> = <x, col2im(c)> for every x and c: col2im adds each column back exactly where
-    im2col read it (in both column layouts, with strides, dilation and padding)."""
+    im2col read it (with strides, dilation and padding)."""
     from neurona.ops import im2col as ops
 
     out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(in_size, kernel, stride, padding, dilation))
-    geom = ops._Geometry(in_size, out, kernel, stride, padding, dilation, 1, batch_last)
+    geom = ops._Geometry(in_size, out, kernel, stride, padding, dilation, 1)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 2, *in_size))
     cols = ops._im2col(x, geom)

@@ -18,7 +18,7 @@ layout: torch's (in, out/groups, kH, kW) for ``conv_transpose2d`` is (O, C/G, kH
 
 The arithmetic is a matrix product. ``_im2col`` copies, for each of the kH*kW kernel taps, the
 strided slice of the padded input that this tap reads, into columns of shape (C, kH, kW, Ho, Wo, N)
-(batch-last for every batch of more than one, see ``_Geometry`` and ``_batch_last``); then
+(the batch innermost, see ``_Geometry``); then
 ``W (O, C kH kW) @ cols (C kH kW, Ho Wo N)`` is one GEMM, whose (O, Ho, Wo, N) result is handed on
 as an NCHW view (``neurona.ops.layout``). ``_col2im`` is its adjoint: each tap's slice is added back
 into the padded input, which is handed on the same way. The bias gradient is a GEMV with a vector
@@ -98,8 +98,8 @@ class ConvWeight(Function):
 
     As one GEMM: u (O, N Ho Wo) @ im2col(x)^T (N Ho Wo, C kH kW), computed as the transpose of
     im2col(x) @ u^T when C kH kW >= O (OpenBLAS is faster with the longer side as rows); for a small
-    weight (at most 1,024 numbers, ungrouped), as Ho per-row products summed (``_sum_of_row_products``). ``cols`` may hand in im2col(x) when the
-    forward pass already built it. dL/dx = conv_transpose(u, g),  dL/du = conv(x, g).
+    weight (at most 1,024 numbers, ungrouped), as Ho per-row products summed (``_sum_of_row_products``).
+    ``cols`` may hand in im2col(x) when the forward pass already built it. dL/dx = conv_transpose(u, g),  dL/du = conv(x, g).
     """
 
     cols = None
@@ -109,7 +109,7 @@ class ConvWeight(Function):
         cols = self.cols if self.cols is not None else _im2col(x, geom)
         self.cols = None  # not needed again: a second-order backward goes through Conv/ConvTranspose
         shape = (u.shape[1], x.shape[1] // groups, *geom.kernel)
-        if geom.batch_last and geom.groups == 1 and int(np.prod(shape)) <= 1024:
+        if groups == 1 and int(np.prod(shape)) <= 1024:
             return _sum_of_row_products(_channel_major(u, geom)[0], cols).reshape(shape)
         cols = cols.reshape(groups, -1, u.shape[0] * u.shape[2] * u.shape[3])
         u = _channel_major(u, geom)  # (G, O/G, N Ho Wo)
@@ -211,16 +211,6 @@ def _padding(padding: Any, kernel: tuple, stride: tuple, dilation: tuple, fn: st
     return pad, pad
 
 
-def _batch_last(batch: int, out_size: tuple[int, int]) -> bool:
-    """Columns with the batch innermost for every batch: per-tap copies then move runs of Wo*N numbers
-    instead of Wo, and the output, a view in the order (C, H, W, N) (``neurona.ops.layout``), hands the
-    next ReLU, pooling and convolution runs of N numbers too. Measured against batch-first columns for
-    images of 28 x 28 pixels and more: a LeNet-5 training step 7 % faster, a 3x32x32 ConvNet's 9 %
-    (smaller images were batch-last already; a Conv1dNet on 4,000 samples is unchanged). A batch of one
-    keeps the plain layout (the two are the same memory)."""
-    return batch > 1
-
-
 def _unbatched(x: Tensor, ndim: int) -> tuple[Tensor, bool]:
     """Add a batch dimension of 1 to an unbatched input (C, H, W), as torch does."""
     return (unsqueeze(x, 0), True) if isinstance(x, Tensor) and x.ndim == ndim - 1 else (x, False)
@@ -292,8 +282,7 @@ def conv2d(
             f"{fn}: input of shape {fmt_shape(x.shape)} padded by {lo} is smaller than the kernel "
             f"{kernel} dilated by {dilation}, so there is no output; pad more or use a smaller kernel"
         )
-    geom = _Geometry(tuple(x.shape[2:]), out_size, kernel, stride, lo, dilation, groups,
-                     _batch_last(x.shape[0], out_size))
+    geom = _Geometry(tuple(x.shape[2:]), out_size, kernel, stride, lo, dilation, groups)
     x, weight, b = _dtypes(x, weight, bias)
     y = Conv.apply(x, weight, *b, geom=geom)
     return squeeze(y, 0) if unbatched else y
@@ -363,8 +352,7 @@ def conv_transpose2d(
     )
     if min(out_size) < 1:
         raise ShapeError(f"{fn}: input of shape {fmt_shape(x.shape)} with padding {padding} gives an empty output {out_size}")
-    geom = _Geometry(out_size, tuple(x.shape[2:]), kernel, stride, padding, dilation, groups,
-                     _batch_last(x.shape[0], tuple(x.shape[2:])))
+    geom = _Geometry(out_size, tuple(x.shape[2:]), kernel, stride, padding, dilation, groups)
     x, weight, b = _dtypes(x, weight, bias)
     y = ConvTranspose.apply(x, weight, *b, geom=geom)
     return squeeze(y, 0) if unbatched else y

@@ -54,23 +54,22 @@ class _Geometry(Window):
     ``in_size`` (H, W) is the convolution's input (a transposed convolution's output), ``out_size``
     (Ho, Wo) its output, ``padding`` the zeros before the first row and column.
 
-    ``batch_last`` picks the memory layout of the columns: (C, kH, kW, N, Ho, Wo), or with the batch
-    innermost (C, kH, kW, Ho, Wo, N). Each tap copies rows of Wo numbers in the first layout and runs
-    of Wo*N (stride 1) or N in the second, so the columns are copied much faster batch-last; the
-    convolutions use it for every batch of more than one (``neurona.ops.conv._batch_last``).
+    Columns, images and their gradients are laid out channel-major with the batch innermost:
+    columns (C, kH, kW, Ho, Wo, N), a padded batch (C, H, W, N). Each tap then copies runs of Wo*N
+    numbers (stride 1) or N, where a batch-first layout copies rows of only Wo, and a convolution's
+    output is an NCHW view of (O, Ho, Wo, N) memory that ReLU, pooling and the next convolution read
+    in runs of N too (``neurona.ops.layout``). Measured against batch-first columns for images of
+    28 x 28 pixels and more: a LeNet-5 training step 7 % faster, a 3x32x32 ConvNet's 9 %.
     """
 
     groups: int
-    batch_last: bool = False
 
-    def layout(self, n: int, size: tuple[int, int]) -> tuple[int, ...]:
-        """Shape of one channel of an image batch in the column layout: (N, H, W) or (H, W, N)."""
-        return (*size, n) if self.batch_last else (n, *size)
+    @staticmethod
+    def layout(n: int, size: tuple[int, int]) -> tuple[int, ...]:
+        """Shape of one channel of an image batch in the column layout: (H, W, N)."""
+        return (*size, n)
 
-    @property
-    def lead(self) -> tuple[slice, ...]:
-        """Index of the axes before the rows in the column layout: (C,) or (C, N)."""
-        return (slice(None),) if self.batch_last else (slice(None), slice(None))
+    lead = (slice(None),)  # index of the axes before the rows in the column layout: (C,)
 
     def taps(self):
         """(p, q, index): for each kernel tap, the strided slice of a channel-major padded batch it reads."""
@@ -87,17 +86,19 @@ class _Geometry(Window):
         for q, (cols, taps) in by_column.items():
             yield q, (*self.lead, slice(None), cols), taps
 
-    def to_channel_major(self, x: np.ndarray) -> np.ndarray:
-        """(N, C, H, W) -> the column layout (C, N, H, W) or (C, H, W, N), as a view."""
-        return x.transpose(1, 2, 3, 0) if self.batch_last else x.transpose(1, 0, 2, 3)
+    @staticmethod
+    def to_channel_major(x: np.ndarray) -> np.ndarray:
+        """(N, C, H, W) -> the column layout (C, H, W, N), as a view."""
+        return x.transpose(1, 2, 3, 0)
 
-    def to_nchw(self, y: np.ndarray) -> np.ndarray:
-        """The column layout (C, N, H, W) or (C, H, W, N) -> (N, C, H, W), as a view."""
-        return y.transpose(3, 0, 1, 2) if self.batch_last else y.transpose(1, 0, 2, 3)
+    @staticmethod
+    def to_nchw(y: np.ndarray) -> np.ndarray:
+        """The column layout (C, H, W, N) -> (N, C, H, W), as a view."""
+        return y.transpose(3, 0, 1, 2)
 
 
 def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
-    """cols[c, p, q, n, i, j] = x_pad[n, c, i*s + p*d, j*s + q*d]: one strided slice copy per tap."""
+    """cols[c, p, q, i, j, n] = x_pad[n, c, i*s + p*d, j*s + q*d]: one strided slice copy per tap."""
     n, c = x.shape[:2]
     (hp, wp), (top, left), (h, w) = geom.padded_size, geom.padding, geom.in_size
     channel_major = geom.to_channel_major(x)
@@ -105,7 +106,7 @@ def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
         padded = np.zeros((c, *geom.layout(n, (hp, wp))), dtype=x.dtype)
         padded[_interior(geom, top, left, h, w)] = channel_major
         channel_major = padded
-    elif geom.batch_last:  # the taps read runs of the batch: make them contiguous first
+    else:  # the taps read runs of the batch: make them contiguous first
         channel_major = np.ascontiguousarray(channel_major)
     cols = np.empty((c, *geom.kernel, *geom.layout(n, geom.out_size)), dtype=x.dtype)
     if geom.stride[0] > 1:  # a tap's rows are every s-th row: no whole blocks to gain, copy each tap directly
@@ -135,7 +136,7 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
     at the columns q reads. A tap's rows are whole contiguous rows of the strip, so the kH kW adds
     run at the speed of contiguous ones; only kW adds go to strided columns (measured 1.3-1.5x
     faster than adding every tap at its columns directly)."""
-    c, n = cols.shape[0], cols.shape[-1] if geom.batch_last else cols.shape[3]
+    c, n = cols.shape[0], cols.shape[-1]
     (h, w), (top, left), wo = geom.in_size, geom.padding, geom.out_size[1]
     padded = np.zeros((c, *geom.layout(n, geom.padded_size)), dtype=cols.dtype)  # channel-major, like cols
     if geom.stride[0] > 1:  # a tap's rows are every s-th row: add each tap directly
