@@ -374,6 +374,40 @@ def test_both_weight_gradient_forms_agree():
         np.testing.assert_allclose(wt.grad.data, tw.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("stride, padding", [((1, 1), (2, 2)), ((2, 3), (1, 0))])
+def test_both_forward_forms_agree(stride, padding):
+    """The per-row forward (fewer than 8 output channels, ungrouped) writes the same channel-major
+    output as the one-GEMM form, and the layer takes it exactly then: outputs and every gradient equal
+    torch's on either side of the rule."""
+    from neurona.ops import conv as conv_ops
+
+    x, w = _data((3, 2, 11, 10), np.float64, 0), _data((5, 2, 5, 4), np.float64, 1)
+    out = tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip((11, 10), (5, 4), stride, padding))
+    geom = conv_ops._Geometry((11, 10), out, (5, 4), stride, padding, (1, 1), 1)
+    cols = conv_ops._im2col(x, geom)
+    per_row = conv_ops._row_products(w.reshape(5, -1), cols, out[0])
+    np.testing.assert_allclose(per_row, w.reshape(5, -1) @ cols.reshape(40, -1), rtol=1e-12)
+    for out_channels, used in ((7, True), (8, False)):
+        x, w = _data((3, 2, 11, 10), np.float64, 2), _data((out_channels, 2, 5, 4), np.float64, 3)
+        calls = []
+        real = conv_ops._row_products
+        conv_ops._row_products = lambda *a: calls.append(1) or real(*a)
+        try:
+            xt = nr.tensor(x, dtype=np.float64, requires_grad=True)
+            wt = nr.tensor(w, dtype=np.float64, requires_grad=True)
+            y = conv2d(xt, wt, stride=stride, padding=padding)
+            (y * y).sum().backward()
+        finally:
+            conv_ops._row_products = real
+        assert bool(calls) == used
+        xr, wr = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        yr = torch.nn.functional.conv2d(xr, wr, stride=stride, padding=padding)
+        (yr * yr).sum().backward()
+        np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(xt.grad.data, xr.grad.numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(wt.grad.data, wr.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize(
     "in_size, kernel, stride, padding, dilation",
     [((20, 21), (5, 5), (1, 1), (2, 2), (1, 1)), ((9, 17), (3, 2), (2, 3), (1, 0), (2, 1)), ((7, 7), (1, 1), (1, 1), (0, 0), (1, 1))],
