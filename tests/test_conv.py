@@ -376,9 +376,9 @@ def test_both_weight_gradient_forms_agree():
 
 @pytest.mark.parametrize("stride, padding", [((1, 1), (2, 2)), ((2, 3), (1, 0))])
 def test_both_forward_forms_agree(stride, padding):
-    """The per-row forward (fewer than 8 output channels, ungrouped) writes the same channel-major
-    output as the one-GEMM form, and the layer takes it exactly then: outputs and every gradient equal
-    torch's on either side of the rule."""
+    """The per-row forward (2, 4 or 6 output channels and at most 450 weights, ungrouped) writes the same
+    channel-major output as the one-GEMM form, and the layer takes it exactly then: outputs and every
+    gradient equal torch's on either side of the rule."""
     from neurona.ops import conv as conv_ops
 
     x, w = _data((3, 2, 11, 10), np.float64, 0), _data((5, 2, 5, 4), np.float64, 1)
@@ -387,8 +387,8 @@ def test_both_forward_forms_agree(stride, padding):
     cols = conv_ops._im2col(x, geom)
     per_row = conv_ops._row_products(w.reshape(5, -1), cols, out[0])
     np.testing.assert_allclose(per_row, w.reshape(5, -1) @ cols.reshape(40, -1), rtol=1e-12)
-    for out_channels, used in ((7, True), (8, False)):
-        x, w = _data((3, 2, 11, 10), np.float64, 2), _data((out_channels, 2, 5, 4), np.float64, 3)
+    for weight_shape, used in (((6, 2, 5, 4), True), ((2, 1, 3, 3), True), ((7, 2, 5, 4), False), ((6, 4, 5, 4), False)):
+        x, w = _data((3, weight_shape[1], 11, 10), np.float64, 2), _data(weight_shape, np.float64, 3)
         calls = []
         real = conv_ops._row_products
         conv_ops._row_products = lambda *a: calls.append(1) or real(*a)

@@ -45,8 +45,8 @@ class Conv(Function):
     """y[n,o,i,j] = b[o] + sum_{c,p,q} w[o,c,p,q] x_pad[n, c, i*s + p*d, j*s + q*d]
 
     As one GEMM: y = W (O, C kH kW) @ im2col(x) (C kH kW, N Ho Wo), whose result is channel-major
-    (O, Ho, Wo, N) and handed on as an NCHW view (``neurona.ops.layout``); with fewer than 8 output
-    channels, as one product per output row (``_row_products``).
+    (O, Ho, Wo, N) and handed on as an NCHW view (``neurona.ops.layout``); for a few output channels
+    and small kernels, as one product per output row (``_by_rows``).
     dL/dx = conv_transpose(g, w),  dL/dw = ConvWeight(x, g),  dL/db[o] = sum_{n,i,j} g[n,o,i,j].
     """
 
@@ -55,7 +55,7 @@ class Conv(Function):
         cols = _im2col(x, geom)
         ctx.cols = cols  # the weight gradient needs exactly these columns again
         w = weight.reshape(groups, weight.shape[0] // groups, -1)
-        if groups == 1 and weight.shape[0] < _FEW_OUTPUTS:
+        if groups == 1 and _by_rows(weight.shape):
             y = _row_products(w[0], cols, geom.out_size[0])
         else:
             y = _matmul(w, cols.reshape(groups, w.shape[2], -1))  # (G, O/G, N Ho Wo): channel-major
@@ -73,15 +73,19 @@ class Conv(Function):
         return gx, gw, (channel_sum(grad) if ctx.inputs[2].requires_grad else None)
 
 
-_FEW_OUTPUTS = 8  # fewer output channels than this: the forward GEMM runs one output row at a time
+def _by_rows(shape: tuple[int, ...]) -> bool:
+    """Whether the forward of an (ungrouped) convolution with weight ``shape`` runs one product per output
+    row (``_row_products``): for 2, 4 or 6 output channels and at most 450 weights, where the one GEMM
+    is short and very wide and OpenBLAS is slow on it. Measured at batch 64 with 28 x 28 outputs, per-row
+    / one GEMM: 0.55-0.69 for (O, C kH kW) = (2, 25), (4, 25), (6, 25), (6, 50) (LeNet-5's first layer,
+    (6, 25): 0.14 against 0.20 ms), 0.86 for (6, 75); but 1.2-1.5 for 3 or 7 channels, 1.3 for (6, 100),
+    1.7 for one channel (a GEMV)."""
+    return shape[0] in (2, 4, 6) and int(np.prod(shape)) <= 450
 
 
 def _row_products(w: np.ndarray, cols: np.ndarray, rows: int) -> np.ndarray:
-    """y = w (O, C kH kW) @ cols as Ho products, one per output row, written in place into the
-    channel-major (O, Ho, Wo N) result: for a handful of output channels (LeNet-5's first layer: 6)
-    one (O, C kH kW) @ (C kH kW, N Ho Wo) GEMM is short and very wide, and OpenBLAS is slow on it
-    (0.18-0.26 ms at batch 64, against 0.14 ms for 28 products of width Wo N = 1,792); from 8
-    channels on the one GEMM is as fast or faster (0.21 against 0.32 ms for 16)."""
+    """y = w (O, C kH kW) @ cols as Ho products, one per output row i, each written in place into the
+    channel-major (O, Ho, Wo N) result: y[:, i] = w @ cols[..., i, :, :] (C kH kW, Wo N)."""
     y = np.empty((w.shape[0], cols.size // w.shape[1]), dtype=cols.dtype)
     per_row = cols.reshape(w.shape[1], rows, -1).transpose(1, 0, 2)  # (Ho, C kH kW, Wo N), a view
     np.matmul(w, per_row, out=y.reshape(w.shape[0], rows, -1).transpose(1, 0, 2))
