@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 
 def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int = 5, warmup: int = 3,
-                pause: float = 0.5) -> dict[str, float]:
+                pause: float = 0.5, settle: float = 0.1) -> dict[str, float]:
     """Median seconds per call of each function, alternating between them round by round so that
     machine noise hits every contender alike. ``pause`` (untimed) lets the previous contender's BLAS/OpenMP
-    worker threads stop spinning before the next one is timed (otherwise each slows the other), and one
-    untimed call after it wakes this contender's own workers and warms the caches again."""
+    worker threads stop spinning before the next one is timed (otherwise each slows the other). Then the
+    contender runs untimed for ``settle`` seconds (at least one call): after a pause the first calls of
+    both libraries are slow and speed up over 20-40 ms (the VM's cores waking up), and a training loop
+    runs in the steady state, so that is what is timed."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -20,7 +22,10 @@ def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int
     for _ in range(rounds):
         for name, fn in fns.items():
             time.sleep(pause)
+            settled = time.perf_counter() + settle
             fn()  # untimed: wakes the sleeping BLAS/OpenMP workers and refills the caches
+            while time.perf_counter() < settled:
+                fn()
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()
