@@ -13,7 +13,7 @@ def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int
     machine noise hits every contender alike. ``pause`` (untimed) lets the previous contender's BLAS/OpenMP
     worker threads stop spinning before the next one is timed (otherwise each slows the other). Then the
     contender runs untimed for ``settle`` seconds (at least one call): after a pause the first calls of
-    both libraries are slow and speed up over 20-40 ms (the VM's cores waking up), and a training loop
+    both libraries are slow and speed up over 20-40 ms (presumably the VM's cores waking up), and a training loop
     runs in the steady state, so that is what is timed."""
     for fn in fns.values():
         for _ in range(warmup):
