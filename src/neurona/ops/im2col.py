@@ -144,10 +144,15 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
             padded[index] += cols[:, p, q]
     else:
         strip = np.empty((c, *geom.layout(n, (geom.padded_size[0], wo))), dtype=cols.dtype)
+        ho = geom.out_size[0]
         for q, columns, taps in geom.strips():
-            strip.fill(0)
+            # the first tap (p = 0) covers the strip's first Ho rows: copied there, not added to zeros
+            strip[:, ho:] = 0
             for p, rows in taps:
-                strip[rows] += cols[:, p, q]
+                if p == 0:
+                    strip[rows] = cols[:, p, q]
+                else:
+                    strip[rows] += cols[:, p, q]
             padded[columns] += strip
     # NCHW seen over the channel-major memory (neurona.ops.layout): a pooling's gradient, a ReLU or the
     # next convolution read it in this order again, so a transposing copy here would be undone there
