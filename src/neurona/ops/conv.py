@@ -19,8 +19,9 @@ layout: torch's (in, out/groups, kH, kW) for ``conv_transpose2d`` is (O, C/G, kH
 The arithmetic is a matrix product. ``_im2col`` copies, for each of the kH*kW kernel taps, the
 strided slice of the padded input that this tap reads, into columns of shape (C, kH, kW, Ho, Wo, N)
 (the batch innermost, see ``_Geometry``); then
-``W (O, C kH kW) @ cols (C kH kW, Ho Wo N)`` is one GEMM, whose (O, Ho, Wo, N) result is handed on
-as an NCHW view (``neurona.ops.layout``). ``_col2im`` is its adjoint: each tap's slice is added back
+``W (O, C kH kW) @ cols (C kH kW, Ho Wo N)`` is one GEMM (for 2, 4 or 6 output channels and a small
+kernel, one per output row: ``_by_rows``), whose (O, Ho, Wo, N) result is handed on as an NCHW view
+(``neurona.ops.layout``). ``_col2im`` is its adjoint: each tap's slice is added back
 into the padded input, which is handed on the same way. The bias gradient is a GEMV with a vector
 of ones. 1-D convolutions are 2-D ones with a height of 1.
 """
