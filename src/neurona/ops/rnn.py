@@ -264,9 +264,9 @@ class LSTMLayer(_Recurrence):
         np.subtract(a[:, o], via_h, out=via_h)
         # W_hh^T in kernel gate order, one (H, H) block transposed at a time (a whole (H, 4H) transposing
         # copy measured ~2x slower)
-        w_hh_t = np.empty((hidden, 4 * hidden), dtype=a.dtype)
+        w_hh_t, blocks = np.empty((hidden, 4 * hidden), dtype=a.dtype), ctx.w_hh.reshape(4, hidden, hidden)
         for k, block in enumerate(self.order):
-            w_hh_t[:, k * hidden : (k + 1) * hidden] = ctx.w_hh[block * hidden : (block + 1) * hidden].T
+            w_hh_t[:, k * hidden : (k + 1) * hidden] = blocks[block].T
         dh = np.empty((hidden, n), dtype=a.dtype)
         dh_next, dc = np.zeros_like(dh), np.array(grad.data[t_len].T, order="C")  # a C-order copy, like every step array
         # per step t: the blocks that meet dh (2, H, N), those that meet dc (3, H, N), the gates' gradients
