@@ -3,6 +3,7 @@ second-order gradients, finite differences in float64, default init, repr and sh
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -346,6 +347,17 @@ def test_constructor_errors():
         nn.ConvTranspose2d(3, 6, 3, padding="same")
 
 
+@contextlib.contextmanager
+def _calls_to(module, name: str):
+    """Count the calls to ``module.name`` inside the block (the function still runs)."""
+    calls, real = [], getattr(module, name)
+    setattr(module, name, lambda *a: calls.append(1) or real(*a))
+    try:
+        yield calls
+    finally:
+        setattr(module, name, real)
+
+
 def test_both_weight_gradient_forms_agree():
     """The per-row form of ConvWeight (small weights, batch-last columns) and the one-GEMM form give the
     same gradient, and the layer's gradient takes the per-row form exactly when the weight is small."""
@@ -360,14 +372,9 @@ def test_both_weight_gradient_forms_agree():
     np.testing.assert_allclose(per_row.reshape(3, 50), one_gemm, rtol=1e-12)
     for shape, used in (((3, 2, 5, 5), True), ((16, 8, 3, 3), False)):
         x, w = _data((3, shape[1], 9, 9), np.float64, 2), _data(shape, np.float64, 3)
-        calls = []
-        real = conv_ops._sum_of_row_products
-        conv_ops._sum_of_row_products = lambda *a: calls.append(1) or real(*a)
-        try:
+        with _calls_to(conv_ops, "_sum_of_row_products") as calls:
             xt, wt = nr.tensor(x, dtype=np.float64), nr.tensor(w, dtype=np.float64, requires_grad=True)
             conv2d(xt, wt, padding=1).sum().backward()
-        finally:
-            conv_ops._sum_of_row_products = real
         assert bool(calls) == used
         tw = torch.tensor(w, requires_grad=True)
         torch.nn.functional.conv2d(torch.tensor(x), tw, padding=1).sum().backward()
@@ -389,16 +396,11 @@ def test_both_forward_forms_agree(stride, padding):
     np.testing.assert_allclose(per_row, w.reshape(5, -1) @ cols.reshape(40, -1), rtol=1e-12)
     for weight_shape, used in (((6, 2, 5, 4), True), ((2, 1, 3, 3), True), ((7, 2, 5, 4), False), ((6, 4, 5, 4), False)):
         x, w = _data((3, weight_shape[1], 11, 10), np.float64, 2), _data(weight_shape, np.float64, 3)
-        calls = []
-        real = conv_ops._row_products
-        conv_ops._row_products = lambda *a: calls.append(1) or real(*a)
-        try:
+        with _calls_to(conv_ops, "_row_products") as calls:
             xt = nr.tensor(x, dtype=np.float64, requires_grad=True)
             wt = nr.tensor(w, dtype=np.float64, requires_grad=True)
             y = conv2d(xt, wt, stride=stride, padding=padding)
             (y * y).sum().backward()
-        finally:
-            conv_ops._row_products = real
         assert bool(calls) == used
         xr, wr = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
         yr = torch.nn.functional.conv2d(xr, wr, stride=stride, padding=padding)
