@@ -6,6 +6,12 @@ import statistics
 import time
 from collections.abc import Callable
 
+import neurona
+
+# The benchmarks time training steps directly, without the Trainer that turns this on in a run: keep
+# freed activation memory between steps, as a training loop does (neurona/_malloc.py).
+neurona.tune_malloc()
+
 
 def interleaved(fns: dict[str, Callable[[], None]], rounds: int = 15, inner: int = 5, warmup: int = 3,
                 pause: float = 0.5, settle: float = 0.1) -> dict[str, float]:

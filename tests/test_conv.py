@@ -3,7 +3,6 @@ second-order gradients, finite differences in float64, default init, repr and sh
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -345,86 +344,3 @@ def test_constructor_errors():
         nn.Conv2d(3, 6, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="padding"):
         nn.ConvTranspose2d(3, 6, 3, padding="same")
-
-
-@contextlib.contextmanager
-def _calls_to(module, name: str):
-    """Count the calls to ``module.name`` inside the block (the function still runs)."""
-    calls, real = [], getattr(module, name)
-    setattr(module, name, lambda *a: calls.append(1) or real(*a))
-    try:
-        yield calls
-    finally:
-        setattr(module, name, real)
-
-
-def test_both_weight_gradient_forms_agree():
-    """The per-row form of ConvWeight (small weights, batch-last columns) and the one-GEMM form give the
-    same gradient, and the layer's gradient takes the per-row form exactly when the weight is small."""
-    from neurona.ops import conv as conv_ops
-
-    x, g = _data((3, 2, 20, 21), np.float64, 0), _data((3, 3, 20, 21), np.float64, 1)
-    geom = conv_ops._Geometry((20, 21), (20, 21), (5, 5), (1, 1), (2, 2), (1, 1), 1)
-    cols = conv_ops._im2col(x, geom)
-    u = conv_ops._channel_major(g, geom)  # (1, O, Ho Wo N)
-    per_row = conv_ops._sum_of_row_products(u[0], cols)
-    one_gemm = conv_ops._matmul(u, cols.reshape(1, 50, -1).transpose(0, 2, 1))[0]
-    np.testing.assert_allclose(per_row.reshape(3, 50), one_gemm, rtol=1e-12)
-    for shape, used in (((3, 2, 5, 5), True), ((16, 8, 3, 3), False)):
-        x, w = _data((3, shape[1], 9, 9), np.float64, 2), _data(shape, np.float64, 3)
-        with _calls_to(conv_ops, "_sum_of_row_products") as calls:
-            xt, wt = nr.tensor(x, dtype=np.float64), nr.tensor(w, dtype=np.float64, requires_grad=True)
-            conv2d(xt, wt, padding=1).sum().backward()
-        assert bool(calls) == used
-        tw = torch.tensor(w, requires_grad=True)
-        torch.nn.functional.conv2d(torch.tensor(x), tw, padding=1).sum().backward()
-        np.testing.assert_allclose(wt.grad.data, tw.grad.numpy(), rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize("stride, padding", [((1, 1), (2, 2)), ((2, 3), (1, 0))])
-def test_both_forward_forms_agree(stride, padding):
-    """The per-row forward (2, 4 or 6 output channels and at most 450 weights, ungrouped) writes the same
-    channel-major output as the one-GEMM form, and the layer takes it exactly then: outputs and every
-    gradient equal torch's on either side of the rule."""
-    from neurona.ops import conv as conv_ops
-
-    x, w = _data((3, 2, 11, 10), np.float64, 0), _data((5, 2, 5, 4), np.float64, 1)
-    out = tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip((11, 10), (5, 4), stride, padding))
-    geom = conv_ops._Geometry((11, 10), out, (5, 4), stride, padding, (1, 1), 1)
-    cols = conv_ops._im2col(x, geom)
-    per_row = conv_ops._row_products(w.reshape(5, -1), cols, out[0])
-    np.testing.assert_allclose(per_row, w.reshape(5, -1) @ cols.reshape(40, -1), rtol=1e-12)
-    for weight_shape, used in (((6, 2, 5, 4), True), ((2, 1, 3, 3), True), ((7, 2, 5, 4), False), ((6, 4, 5, 4), False)):
-        x, w = _data((3, weight_shape[1], 11, 10), np.float64, 2), _data(weight_shape, np.float64, 3)
-        with _calls_to(conv_ops, "_row_products") as calls:
-            xt = nr.tensor(x, dtype=np.float64, requires_grad=True)
-            wt = nr.tensor(w, dtype=np.float64, requires_grad=True)
-            y = conv2d(xt, wt, stride=stride, padding=padding)
-            (y * y).sum().backward()
-        assert bool(calls) == used
-        xr, wr = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-        yr = torch.nn.functional.conv2d(xr, wr, stride=stride, padding=padding)
-        (yr * yr).sum().backward()
-        np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(xt.grad.data, xr.grad.numpy(), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(wt.grad.data, wr.grad.numpy(), rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize(
-    "in_size, kernel, stride, padding, dilation",
-    [((20, 21), (5, 5), (1, 1), (2, 2), (1, 1)), ((9, 17), (3, 2), (2, 3), (1, 0), (2, 1)), ((7, 7), (1, 1), (1, 1), (0, 0), (1, 1))],
-)
-def test_col2im_is_the_adjoint_of_im2col(in_size, kernel, stride, padding, dilation):
-    """<im2col(x), c> = <x, col2im(c)> for every x and c: col2im adds each column back exactly where
-    im2col read it (with strides, dilation and padding)."""
-    from neurona.ops import im2col as ops
-
-    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(in_size, kernel, stride, padding, dilation))
-    geom = ops._Geometry(in_size, out, kernel, stride, padding, dilation, 1)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((3, 2, *in_size))
-    cols = ops._im2col(x, geom)
-    c = rng.standard_normal(cols.shape)
-    back = ops._col2im(c, geom)
-    assert back.shape == x.shape
-    np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)

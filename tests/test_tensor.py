@@ -2,6 +2,7 @@
 grad modes, leaves and retain_grad, reference cycles, and errors that say what to do."""
 
 import gc
+import subprocess
 import sys
 import weakref
 
@@ -224,10 +225,14 @@ def test_no_reference_cycles_keep_the_graph_alive(run_backward, retain_graph):
 
 
 def test_context_holds_its_output_weakly():
+    """An output must not keep its own graph node alive: dropping the last reference frees it at once
+    (no reference cycle waiting for the garbage collector)."""
     x = nr.tensor([1.0], requires_grad=True)
     y = x.exp()
-    assert isinstance(y.grad_fn.output, weakref.ref) and y.grad_fn.output() is y
-    assert y.grad_fn.inputs == (x,)
+    assert y.grad_fn.tensors == (x,)
+    alive = weakref.ref(y)
+    del y
+    assert alive() is None
 
 
 # ---- errors ----------------------------------------------------------------------------------------------
@@ -320,3 +325,63 @@ def test_dtype_conversions_keep_the_graph():
     assert x.float() is x and x.to(nr.float32) is x and x.astype(np.float64).dtype == np.float64
     assert x.long().tolist() == [1, 2] and not x.long().requires_grad
     assert x.bool().dtype == np.bool_
+
+
+# ---- the engine's contract for ops -------------------------------------------------------------------
+class _SinCos(nr.Function):
+    """Two outputs: (sin x, cos x);  dL/dx = g_sin cos x - g_cos sin x"""
+
+    def forward(self, ctx, x):
+        return np.sin(x), np.cos(x)
+
+    def backward(self, ctx, grad_sin, grad_cos):
+        sin, cos = ctx.outputs
+        return grad_sin * cos - grad_cos * sin
+
+
+@pytest.mark.parametrize("use", ["both", "sin", "cos"])
+def test_a_function_may_return_several_outputs(use):
+    x_np = np.linspace(-2, 2, 7)
+    x = nr.tensor(x_np, dtype=np.float64, requires_grad=True)
+    s, c = _SinCos.apply(x)
+    assert s.grad_fn is c.grad_fn
+    loss = {"both": (s * s * 3.0 + c).sum(), "sin": s.sum(), "cos": (c * 2.0).sum()}[use]
+    loss.backward()
+    expected = {"both": 6 * np.sin(x_np) * np.cos(x_np) - np.sin(x_np), "sin": np.cos(x_np), "cos": -2 * np.sin(x_np)}[use]
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+    # and the same backward, run on Tensors, gives second derivatives: d/dx sum(cos x) = -sin x, d2 = -cos x
+    x.grad = None
+    s, c = _SinCos.apply(x)
+    (g,) = nr.autograd.grad(s.sum(), x, create_graph=True)
+    (gg,) = nr.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.data, -np.sin(x_np), rtol=1e-12)
+
+
+def test_backward_runs_on_arrays_at_first_order_and_on_tensors_for_higher_orders():
+    """The engine hands an op's backward NumPy arrays unless create_graph asks for a graph of the gradient."""
+    seen = []
+
+    class Square(nr.Function):
+        """y = x^2;  dy/dx = 2x"""
+
+        def forward(self, ctx, x):
+            return x * x
+
+        def backward(self, ctx, grad):
+            seen.append((type(grad), type(ctx.inputs[0])))
+            return grad * 2.0 * ctx.inputs[0]
+
+    x = nr.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    Square.apply(x).sum().backward()
+    assert seen[-1] == (np.ndarray, np.ndarray)
+    (g,) = nr.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    assert seen[-1] == (nr.Tensor, nr.Tensor)
+    (gg,) = nr.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.data, [2.0, 2.0])
+
+
+def test_import_neurona_leaves_the_process_allocator_alone():
+    """Process-wide tuning (glibc's malloc thresholds) is opt-in: the Trainer turns it on, import does not."""
+    code = "import neurona, neurona._malloc as m; print(m.applied())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

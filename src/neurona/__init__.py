@@ -9,7 +9,7 @@
 import numpy as _np
 
 from neurona import autograd, errors
-from neurona._malloc import tune_malloc as _tune_malloc
+from neurona._malloc import tune_malloc
 from neurona.creation import (
     arange,
     eye,
@@ -70,6 +70,7 @@ from neurona.ops import (
     var,
     where,
 )
+from neurona.ops.kernels import kernels_enabled, use_kernels
 from neurona.random import default_generator, manual_seed
 from neurona.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad
 
@@ -84,5 +85,3 @@ long = _np.int64
 double = _np.float64
 
 __version__ = "0.1.0"
-
-_tune_malloc()  # keep freed activation memory between steps; NEURONA_MALLOC_TUNING=0 turns it off

@@ -3,72 +3,81 @@
 Read this file top to bottom and you have seen all of backpropagation:
 
 1. Every op is a :class:`Function`. ``apply`` runs its ``forward`` on raw NumPy arrays and, when a
-   gradient is wanted, links the result to a :class:`Context` node that remembers the inputs.
-2. ``Tensor.backward`` orders the graph topologically (iteratively, so a 100,000-op chain is fine),
-   then walks it from the output back, calling each op's ``backward`` (the chain rule) and summing
+   gradient is wanted, links the results to a :class:`Context` node that keeps the inputs and outputs.
+2. ``run_backward`` orders the op calls topologically (iteratively, so a 100,000-op chain is fine),
+   then walks them from the output back, calling each op's ``backward`` (the chain rule) and summing
    the gradients that reach each tensor.
-3. ``backward`` methods are written with neurona's own ops, so with ``create_graph=True`` the
-   gradient computation is itself recorded and can be differentiated again.
+3. A ``backward`` runs on NumPy arrays at first order; with ``create_graph=True`` the same lines run
+   on Tensors, so the gradient computation is recorded and can be differentiated again.
 
-The user-facing methods (``x + y``, ``x.sum()``, ...) are thin calls into :mod:`neurona.ops`.
+The user-facing methods (``x + y``, ``x.sum()``, ...) are thin calls into ops (``neurona/ops/methods.py``).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from neurona.errors import fmt_shape
-
-# grad mode lives in grad_mode.py; re-exported here because ops and layers import it with Tensor
-from neurona.grad_mode import AnomalyMode, _GradMode, _SetGrad, enable_grad, is_grad_enabled, no_grad  # noqa: F401
+from neurona.grad_mode import AnomalyMode, _GradMode, _SetGrad, enable_grad, is_grad_enabled, no_grad  # noqa: F401 (re-exported)
 
 
 # --------------------------------------------------------------------------------------------------
 # Function and Context: one op call in the graph
 # --------------------------------------------------------------------------------------------------
 class Context:
-    """What one op call remembers for its backward.
+    """What one op call keeps for its backward: its inputs, its outputs and plain attributes that
+    ``forward`` sets (``ctx.winner = ...``). Nothing else: an op never changes its Function instance.
 
-    ``forward`` stores arrays with ``ctx.save_for_backward(...)`` (and may set other attributes);
-    ``backward`` reads them back as Tensors through ``ctx.saved``. A saved array that is one of the
-    op's inputs or its output comes back as *that* Tensor, so a backward written with it stays
-    connected to the graph (this is what makes higher-order gradients work).
+    In ``backward``, ``ctx.inputs`` and ``ctx.output`` (``ctx.outputs`` for several) hold *values*:
+    NumPy arrays when the engine computes first-order gradients, the graph's Tensors when
+    ``create_graph=True`` asks for a graph of the gradient. A backward written with operators,
+    methods both types share (``@ * .T .reshape .sum``) and other ops' ``apply`` runs on both.
     """
 
     def __init__(self) -> None:
-        self.inputs: tuple[Tensor, ...] = ()
+        self.tensors: tuple[Tensor, ...] = ()  # the input Tensors: the graph's edges
+        self.on_tensors = False  # set by the engine: compute the gradient with Tensors (create_graph)
         self.released = False
 
-    def save_for_backward(self, *arrays: np.ndarray) -> None:
-        self._saved = arrays
+    @property
+    def inputs(self) -> tuple:
+        self._check_alive()
+        return self.tensors if self.on_tensors else tuple(t.data for t in self.tensors)
 
     @property
-    def saved(self) -> tuple[Tensor, ...]:
-        if self.released:
-            raise RuntimeError(_FREED_MESSAGE)
-        out = self.output()
-        result = []
-        for a in self._saved:
-            if out is not None and a is out.data:
-                result.append(out)
-            else:
-                match = next((t for t in self.inputs if t.data is a), None)
-                result.append(match if match is not None else Tensor._wrap(a))
-        return tuple(result)
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The inputs' NumPy arrays in either mode: for constants such as masks."""
+        self._check_alive()
+        return tuple(t.data for t in self.tensors)
+
+    @property
+    def outputs(self) -> tuple:
+        self._check_alive()
+        if not self.on_tensors:
+            return self._arrays
+        return tuple(Tensor._wrap(a) if ref() is None else ref() for ref, a in zip(self._refs, self._arrays))
+
+    @property
+    def output(self) -> Any:
+        return self.outputs[0]
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple(t.requires_grad for t in self.inputs)
+        return tuple(t.requires_grad for t in self.tensors)
+
+    def _check_alive(self) -> None:
+        if self.released:
+            raise RuntimeError(_FREED_MESSAGE)
 
     def release(self) -> None:
         """Free everything backward needed (after a backward without ``retain_graph``)."""
         name = self.fn_name
         self.__dict__.clear()
-        self.inputs, self.released, self.fn_name = (), True, name
+        self.tensors, self.released, self.fn_name, self.on_tensors = (), True, name, False
 
 
 _FREED_MESSAGE = (
@@ -82,46 +91,44 @@ _FREED_MESSAGE = (
 class Function:
     """Base class of every differentiable op.
 
-    Subclasses define ``forward(self, ctx, *arrays) -> array`` on raw NumPy arrays and
-    ``backward(self, ctx, grad) -> Tensor | tuple`` returning one gradient (or None) per input,
-    written with neurona ops. Options (``dim=...``) are passed to ``apply`` as keywords and become
-    attributes of the Function instance.
+    Subclasses define ``forward(self, ctx, *arrays)`` on raw NumPy arrays, returning one array or a
+    tuple of arrays (an op with several outputs), and ``backward(self, ctx, *grads)``, one gradient per
+    output in, one gradient (or None) per input out. Options (``dim=...``) are passed to ``apply`` as
+    keywords and become attributes of the Function instance, read-only from then on.
+
+    ``apply`` on Tensors records the call in the graph; ``apply`` on plain arrays is just the forward
+    (that is how a backward built from other ops runs on arrays at first order).
     """
 
     def __init__(self, **options: Any) -> None:
         self.__dict__.update(options)
 
-    def forward(self, ctx: Context, *arrays: np.ndarray) -> np.ndarray:
+    def forward(self, ctx: Context, *arrays: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...]:
         raise NotImplementedError
 
-    def backward(self, ctx: Context, grad: Tensor) -> Tensor | tuple[Tensor | None, ...] | None:
+    def backward(self, ctx: Context, *grads: Any) -> Any:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **options: Any) -> Tensor:
-        fn = cls(**options)
-        ctx = Context()
-        data = fn.forward(ctx, *[t.data for t in inputs])
-        if type(data) is not np.ndarray:  # NumPy gives scalars for 0-d results; keep .data an array
-            data = _as_array(data, ctx)
+    def apply(cls, *inputs: Any, **options: Any) -> Any:
+        fn, ctx = cls(**options), Context()
+        if not any(isinstance(t, Tensor) for t in inputs):  # plain arrays: the forward alone
+            return fn.forward(ctx, *inputs)
+        inputs = tuple(t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t)) for t in inputs)
+        result = fn.forward(ctx, *[t.data for t in inputs])
+        several = type(result) is tuple
+        arrays = tuple(a if type(a) is np.ndarray else np.asarray(a) for a in (result if several else (result,)))
         if AnomalyMode.enabled:
-            AnomalyMode.check(cls.__name__, inputs, data)
+            for a in arrays:
+                AnomalyMode.check(cls.__name__, inputs, a)
         requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
-        out = Tensor._wrap(data, requires_grad)
+        outs = tuple(Tensor._wrap(a, requires_grad) for a in arrays)
         if requires_grad:
-            ctx.fn, ctx.fn_name, ctx.inputs = fn, cls.__name__, inputs
-            ctx.output = weakref.ref(out)  # a weak link: the output must not keep its own node alive
-            out._ctx = ctx
-        return out
-
-
-def _as_array(scalar: Any, ctx: Context) -> np.ndarray:
-    """A 0-d array for a NumPy scalar result, also where ``forward`` saved it (so ``ctx.saved`` still
-    recognises the op's output)."""
-    data = np.asarray(scalar)
-    if hasattr(ctx, "_saved"):
-        ctx._saved = tuple(data if a is scalar else a for a in ctx._saved)
-    return data
+            ctx.fn, ctx.fn_name, ctx.tensors, ctx._arrays = fn, cls.__name__, inputs, arrays
+            ctx._refs = tuple(weakref.ref(o) for o in outs)  # weak: an output must not keep its own node alive
+            for o in outs:
+                o._ctx = ctx
+        return outs if several else outs[0]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -229,47 +236,7 @@ class Tensor:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 
-    def __len__(self) -> int:
-        if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
-
-    def __iter__(self) -> Iterator[Tensor]:
-        return (self[i] for i in range(len(self)))
-
-    def __bool__(self) -> bool:
-        return bool(self.item())
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        return int(self.item())
-
     __hash__ = object.__hash__
-
-    # ---- in-place helpers (never recorded in the graph, like PyTorch under no_grad) -----------
-    def zero_(self) -> Tensor:
-        self.data[...] = 0
-        return self
-
-    def fill_(self, value: float) -> Tensor:
-        self.data[...] = value
-        return self
-
-    def copy_(self, src: Tensor | np.ndarray) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        try:
-            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"copy_: cannot copy shape {fmt_shape(src.shape)} into {fmt_shape(self.shape)}")
-        np.copyto(self.data, src, casting="unsafe")
-        return self
 
     # ---- autograd -----------------------------------------------------------------------------
     def backward(
@@ -303,113 +270,30 @@ class Tensor:
         run_backward([self], [grad], retain_graph=create_graph if retain_graph is None else retain_graph,
                      create_graph=create_graph)
 
-    # ---- operators and methods: thin calls into neurona.ops -----------------------------------
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(other, self)
-    def __sub__(self, other): return ops.sub(self, other)
-    def __rsub__(self, other): return ops.sub(other, self)
-    def __mul__(self, other): return ops.mul(self, other)
-    def __rmul__(self, other): return ops.mul(other, self)
-    def __truediv__(self, other): return ops.div(self, other)
-    def __rtruediv__(self, other): return ops.div(other, self)
-    def __pow__(self, other): return ops.pow(self, other)
-    def __rpow__(self, other): return ops.pow(other, self)
-    def __matmul__(self, other): return ops.matmul(self, other)
-    def __rmatmul__(self, other): return ops.matmul(other, self)
-    def __neg__(self): return ops.neg(self)
-    def __abs__(self): return ops.abs(self)
-    def __getitem__(self, index): return ops.getitem(self, index)
-    def __lt__(self, other): return ops.lt(self, other)
-    def __le__(self, other): return ops.le(self, other)
-    def __gt__(self, other): return ops.gt(self, other)
-    def __ge__(self, other): return ops.ge(self, other)
-    def __eq__(self, other): return ops.eq(self, other)
-    def __ne__(self, other): return ops.ne(self, other)
-    def __invert__(self): return ops.logical_not(self)
-    def __and__(self, other): return ops.logical_and(self, other)
-    def __or__(self, other): return ops.logical_or(self, other)
-
-    def astype(self, dtype: Any) -> Tensor: return ops.cast(self, dtype)
-    def to(self, dtype: Any) -> Tensor: return ops.cast(self, dtype)
-    def float(self) -> Tensor: return ops.cast(self, np.float32)
-    def double(self) -> Tensor: return ops.cast(self, np.float64)
-    def long(self) -> Tensor: return ops.cast(self, np.int64)
-    def bool(self) -> Tensor: return ops.cast(self, np.bool_)
-
-    def abs(self): return ops.abs(self)
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def log1p(self): return ops.log1p(self)
-    def sqrt(self): return ops.sqrt(self)
-    def sin(self): return ops.sin(self)
-    def cos(self): return ops.cos(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def sign(self): return ops.sign(self)
-    def square(self): return ops.mul(self, self)
-    def clamp(self, min=None, max=None): return ops.clamp(self, min, max)
-    clip = clamp
-    def maximum(self, other): return ops.maximum(self, other)
-    def minimum(self, other): return ops.minimum(self, other)
-    def pow_(self, other): return ops.pow(self, other)
-    def matmul(self, other): return ops.matmul(self, other)
-    def softmax(self, dim=-1): return ops.softmax(self, dim)
-    def log_softmax(self, dim=-1): return ops.log_softmax(self, dim)
-
-    def sum(self, dim=None, keepdim=False, **kw): return ops.sum(self, dim, keepdim, **kw)
-    def mean(self, dim=None, keepdim=False, **kw): return ops.mean(self, dim, keepdim, **kw)
-    def prod(self, dim=None, keepdim=False, **kw): return ops.prod(self, dim, keepdim, **kw)
-    def var(self, dim=None, keepdim=False, **kw): return ops.var(self, dim, keepdim=keepdim, **kw)
-    def std(self, dim=None, keepdim=False, **kw): return ops.std(self, dim, keepdim=keepdim, **kw)
-    def max(self, dim=None, keepdim=False, **kw): return ops.max(self, dim, keepdim, **kw)
-    def min(self, dim=None, keepdim=False, **kw): return ops.min(self, dim, keepdim, **kw)
-    def amax(self, dim=None, keepdim=False, **kw): return ops.amax(self, dim, keepdim, **kw)
-    def amin(self, dim=None, keepdim=False, **kw): return ops.amin(self, dim, keepdim, **kw)
-    def logsumexp(self, dim=None, keepdim=False, **kw): return ops.logsumexp(self, dim, keepdim, **kw)
-    def argmax(self, dim=None, keepdim=False, **kw): return ops.argmax(self, dim, keepdim, **kw)
-    def argmin(self, dim=None, keepdim=False, **kw): return ops.argmin(self, dim, keepdim, **kw)
-    def norm(self, p=2, dim=None, keepdim=False): return ops.norm(self, p, dim, keepdim)
-
-    def reshape(self, *shape): return ops.reshape(self, *shape)
-    def view(self, *shape): return ops.reshape(self, *shape)
-    def flatten(self, start_dim=0, end_dim=-1): return ops.flatten(self, start_dim, end_dim)
-    def squeeze(self, dim=None): return ops.squeeze(self, dim)
-    def unsqueeze(self, dim): return ops.unsqueeze(self, dim)
-    def transpose(self, dim0=-2, dim1=-1): return ops.transpose(self, dim0, dim1)
-    def permute(self, *dims): return ops.permute(self, *dims)
-    def expand(self, *sizes): return ops.expand(self, *sizes)
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
-    def split(self, split_size_or_sections, dim=0): return ops.split(self, split_size_or_sections, dim)
-    def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
-    def contiguous(self): return self
-    T = property(lambda self: ops.permute(self, *reversed(range(self.ndim))))
-    mT = property(lambda self: ops.transpose(self, -2, -1))
+    # the operators (x + y, x @ w, x[i]) and methods (x.sum(), x.reshape(...)) are thin calls into
+    # neurona.ops, installed on this class by neurona/ops/methods.py
 
 
 # --------------------------------------------------------------------------------------------------
 # The backward engine
 # --------------------------------------------------------------------------------------------------
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors that need a gradient, every tensor after all tensors it was computed from.
-
-    An explicit stack instead of recursion, so very deep graphs (long RNN unrolls) are fine.
-    """
-    order: list[Tensor] = []
+def _topological_order(roots: Sequence[Tensor]) -> list[Context]:
+    """The op calls behind ``roots``, every call before the calls that made its inputs (consumers
+    first). An explicit stack instead of recursion, so very deep graphs (long RNN unrolls) are fine."""
+    order: list[Context] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
+    stack: list[tuple[Context, bool]] = [(r._ctx, False) for r in roots if r._ctx is not None]
     while stack:
-        t, inputs_done = stack.pop()
+        ctx, inputs_done = stack.pop()
         if inputs_done:
-            order.append(t)
+            order.append(ctx)
             continue
-        if id(t) in seen:
+        if id(ctx) in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._ctx is not None:
-            stack.extend((i, False) for i in t._ctx.inputs if i.requires_grad and id(i) not in seen)
-    return order
+        seen.add(id(ctx))
+        stack.append((ctx, True))
+        stack.extend((t._ctx, False) for t in ctx.tensors if t.requires_grad and t._ctx is not None)
+    return order[::-1]
 
 
 def run_backward(
@@ -419,63 +303,80 @@ def run_backward(
     create_graph: bool = False,
     inputs: Sequence[Tensor] | None = None,
 ) -> list[Tensor | None] | None:
-    """Backpropagate ``root_grads`` from ``roots``: the chain rule, one op at a time.
+    """Backpropagate ``root_grads`` from ``roots``: the chain rule, one op call at a time.
 
-    With ``inputs`` (what :func:`neurona.autograd.grad` uses), the gradients reaching those tensors
-    are returned instead of being accumulated into ``.grad``.
+    Gradients are NumPy arrays at first order and Tensors (recorded ops) under ``create_graph``. With
+    ``inputs`` (what :func:`neurona.autograd.grad` uses), the gradients reaching those tensors are
+    returned instead of being accumulated into ``.grad``.
     """
     wanted = None if inputs is None else {id(t): None for t in inputs}
-    grads: dict[int, Tensor] = {}
-    for r, g in zip(roots, root_grads):
-        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+    pending: dict[int, tuple[Tensor, Any]] = {}  # id(tensor) -> (tensor, its gradient so far)
+
+    def arrive(t: Tensor, g: Any) -> None:
+        if not create_graph and type(g) is not np.ndarray:  # NumPy gives scalars for 0-d results
+            g = np.asarray(g)
+        if g.shape != t.shape:  # undo broadcasting, in this one place for every op
+            g = ops.sum_to(g, t.shape) if create_graph else SumTo.apply(g, shape=t.shape)
+        if g.dtype != t.dtype:
+            g = g.astype(t.dtype)
+        old = pending.get(id(t))
+        pending[id(t)] = (t, g if old is None else old[1] + g)
+
+    def finish(t: Tensor, g: Any) -> None:  # t's gradient is complete
+        if wanted is None:
+            _accumulate(t, g, create_graph, stored)
+        elif id(t) in wanted:
+            wanted[id(t)] = g if create_graph else Tensor._wrap(g)
+
     stored = {id(g.data) for g in root_grads}  # arrays a .grad must not share (see _accumulate)
+    for r, g in zip(roots, root_grads):
+        arrive(r, g if create_graph else g.data)
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph  # gradient ops are recorded only for higher-order gradients
     try:
-        for t in reversed(_topological_order(roots)):
-            g = grads.pop(id(t), None)
-            if g is None:
-                continue
-            ctx = t._ctx
-            if wanted is not None:
-                if id(t) in wanted:
-                    wanted[id(t)] = g if wanted[id(t)] is None else wanted[id(t)] + g
-            elif ctx is None or t._retains_grad:
-                _accumulate(t, g, create_graph, stored)
-            if ctx is None:
-                continue
+        for ctx in _topological_order(roots):
             if ctx.released:
                 raise RuntimeError(_FREED_MESSAGE)
-            input_grads = ctx.fn.backward(ctx, g)
+            outs = [ref() for ref in ctx._refs]
+            grads = [None if o is None else pending.pop(id(o), (None, None))[1] for o in outs]
+            if all(g is None for g in grads):
+                continue
+            for o, g in zip(outs, grads):
+                if g is not None and (o._retains_grad or wanted is not None):
+                    finish(o, g)
+            grads = [_zeros(a, create_graph) if g is None else g for g, a in zip(grads, ctx._arrays)]
+            ctx.on_tensors = create_graph
+            input_grads = ctx.fn.backward(ctx, *grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for inp, ig in zip(ctx.inputs, input_grads):
-                if ig is None or not inp.requires_grad:
-                    continue
-                if ig.shape != inp.shape:  # undo broadcasting, in this one place for every op
-                    ig = ops.sum_to(ig, inp.shape)
-                if ig.dtype != inp.dtype:
-                    ig = ops.cast(ig, inp.dtype)
-                key = id(inp)
-                grads[key] = grads[key] + ig if key in grads else ig
+            for t, g in zip(ctx.tensors, input_grads):
+                if g is not None and t.requires_grad:
+                    arrive(t, g)
             if not retain_graph:
                 ctx.release()
+        for t, g in pending.values():  # what is left are the leaves
+            finish(t, g)
     finally:
         _GradMode.enabled = previous_mode
     return None if wanted is None else [wanted[id(t)] for t in inputs]
 
 
-def _accumulate(t: Tensor, g: Tensor, create_graph: bool, stored: set[int]) -> None:
+def _zeros(like: np.ndarray, as_tensor: bool) -> Any:
+    """The gradient of an output nothing used (an op with several outputs gets one for each)."""
+    return Tensor._wrap(np.zeros_like(like)) if as_tensor else np.zeros_like(like)
+
+
+def _accumulate(t: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
     """Add ``g`` to ``t.grad``. A ``.grad`` owns its array: a view, a read-only broadcast, the caller's
     gradient or an array already stored in another ``.grad`` (``a + b`` hands both the same one) is
     copied, so an in-place ``a.grad.zero_()`` cannot change ``b.grad``. Fresh arrays are kept as they are."""
     if not create_graph:
-        data = g.data
-        if not data.flags.writeable or data.base is not None or id(data) in stored:
-            data = data.copy()
-        stored.add(id(data))
-        g = Tensor._wrap(data)
+        if not g.flags.writeable or g.base is not None or id(g) in stored:
+            g = g.copy()
+        stored.add(id(g))
+        g = Tensor._wrap(g)
     t.grad = g if t.grad is None else t.grad + g
 
 
 from neurona import ops  # noqa: E402  (ops build on Tensor and Function defined above)
+from neurona.ops.shape import SumTo  # noqa: E402

@@ -16,19 +16,13 @@ from neurona.errors import ShapeError
 from neurona.nn import init
 from neurona.nn._checks import check_dim, check_floating, check_rank, check_tensor
 from neurona.nn.module import Module, Parameter
-from neurona.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from neurona.ops.conv import conv1d, conv2d, conv_padding, conv_transpose1d, conv_transpose2d
 from neurona.ops.shape import getitem
+from neurona.ops.window import ntuple
 from neurona.tensor import Tensor
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-def _tuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...]:
-    values = tuple(value) if isinstance(value, tuple | list) else (value,) * n
-    if len(values) != n or not all(isinstance(v, int | np.integer) for v in values):
-        raise ValueError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):
@@ -63,20 +57,17 @@ class _ConvNd(Module):
                 f"divisible by groups ({groups})"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _tuple(kernel_size, nd, "kernel_size", name)
-        self.stride = _tuple(stride, nd, "stride", name)
-        self.dilation = _tuple(dilation, nd, "dilation", name)
-        self.output_padding = _tuple(output_padding, nd, "output_padding", name)
+        self.kernel_size = ntuple(kernel_size, nd, "kernel_size", name)
+        self.stride = ntuple(stride, nd, "stride", name)
+        self.dilation = ntuple(dilation, nd, "dilation", name)
+        self.output_padding = ntuple(output_padding, nd, "output_padding", name)
         if isinstance(padding, str):
             if self._transposed:
                 raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{name}: padding must be an int, a tuple of ints, 'same' or 'valid', got {padding!r}")
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride={self.stride})")
+            conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # the op's own check
             self.padding = padding
         else:
-            self.padding = _tuple(padding, nd, "padding", name)
+            self.padding = ntuple(padding, nd, "padding", name)
         if padding_mode not in _PADDING_MODES or (self._transposed and padding_mode != "zeros"):
             allowed = ("zeros",) if self._transposed else _PADDING_MODES
             raise ValueError(f"{name}: padding_mode must be one of {allowed}, got {padding_mode!r}")
@@ -111,16 +102,8 @@ class _ConvNd(Module):
 
     def _mode_padded(self, x: Tensor) -> Tensor:
         """x padded with ``padding_mode`` (reflect/replicate/circular) by indexing with repeated positions."""
-        pads = []
-        for i, (k, d) in enumerate(zip(self.kernel_size, self.dilation)):
-            if self.padding == "same":
-                total = d * (k - 1)
-                pads.append((total // 2, total - total // 2))
-            elif self.padding == "valid":
-                pads.append((0, 0))
-            else:
-                pads.append((self.padding[i], self.padding[i]))
-        index = []
+        lo, hi = conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, type(self).__name__)
+        pads, index = list(zip(lo, hi)), []
         for (lo, hi), size in zip(pads, x.shape[-self._nd :]):
             if self.padding_mode == "reflect" and max(lo, hi) >= size:
                 raise ShapeError(f"{self!r}: reflect padding {max(lo, hi)} must be smaller than the input size {size}")

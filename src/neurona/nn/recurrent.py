@@ -1,8 +1,8 @@
 """Recurrent layers, as ``torch.nn``: ``RNN``, ``LSTM``, ``GRU`` and their one-step ``*Cell`` versions.
 
-The sequence layers run each layer-direction as one fused op with hand-written backpropagation
-through time (:mod:`neurona.ops.rnn`). The cells are one step written with ordinary ops (linear,
-sigmoid, tanh), so they are differentiable to any order and show the equations as code.
+The sequence layers run each layer-direction through :mod:`neurona.ops.rnn` (the cell loop, or its
+fused kernel with hand-written backpropagation through time). The cells are one step of the same
+equations (``neurona.ops.rnn.lstm_cell`` ...), written with ordinary ops, differentiable to any order.
 
 Parameter names, shapes and gate order are torch's (``weight_ih_l0`` (gates*H, input_size),
 ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``_reverse`` for the backward direction), so
@@ -20,10 +20,8 @@ from neurona.errors import DTypeError, ShapeError, fmt_shape
 from neurona.nn import init
 from neurona.nn._checks import check_floating, check_tensor
 from neurona.nn.module import Module, Parameter
-from neurona.ops.elementwise import sigmoid, tanh
-from neurona.ops.linalg import linear
 from neurona.ops.normalization import dropout as _dropout
-from neurona.ops.rnn import GRULayer, LSTMLayer, RNNLayer
+from neurona.ops.rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer
 from neurona.ops.shape import cat, squeeze, stack, transpose, unsqueeze
 from neurona.tensor import Tensor
 
@@ -125,7 +123,7 @@ class RNNBase(Module):
     def _run(self, x: Tensor, states: list[Tensor | None]) -> tuple[Tensor, list[Tensor]]:
         """``x`` (L, N, input_size) and initial states (D*num_layers, N, H) or None -> output (L, N, D*H)
         and the final states, one (D*num_layers, N, H) tensor per state."""
-        length, batch = x.shape[0], x.shape[1]
+        batch = x.shape[1]
         zeros = Tensor._wrap(np.zeros((batch, self.hidden_size), dtype=x.dtype))
         finals: list[list[Tensor]] = [[] for _ in states]
         layer_input = x
@@ -134,19 +132,17 @@ class RNNBase(Module):
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
                 initial = [zeros if s is None else s[k] for s in states]
-                out = self._layer_op(layer_input, initial, self._weights(layer, direction), reverse=direction == 1)
-                is_lstm = len(states) == 2
-                y = out[:length] if is_lstm else out  # the LSTM op appends c_T to the outputs
-                finals[0].append(y[length - 1] if direction == 0 else y[0])
-                if is_lstm:
-                    finals[1].append(out[length])
+                y, *last = self._layer_op(layer_input, initial, self._weights(layer, direction), reverse=direction == 1)
+                for final, state in zip(finals, last):  # h_T (and c_T)
+                    final.append(state)
                 outputs.append(y)
             layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = _dropout(layer_input, self.dropout, True)
         return layer_input, [stack(f) if len(f) > 1 else unsqueeze(f[0], 0) for f in finals]
 
-    def _layer_op(self, x: Tensor, states: list[Tensor], weights: list[Tensor], reverse: bool) -> Tensor:
+    def _layer_op(self, x: Tensor, states: list[Tensor], weights: list[Tensor], reverse: bool) -> tuple:
+        """(outputs (T, N, H), the final state(s)) of one layer-direction."""
         raise NotImplementedError
 
     def _forward(self, input: Tensor, hx: list) -> tuple[Tensor, list[Tensor]]:
@@ -213,7 +209,7 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
 
     def _layer_op(self, x, states, weights, reverse):
-        return RNNLayer.apply(x, *states, *weights, nonlinearity=self.nonlinearity, reverse=reverse)
+        return rnn_layer(x, *states, *weights, nonlinearity=self.nonlinearity, reverse=reverse)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         output, (h_n,) = self._forward(input, [hx])
@@ -243,7 +239,7 @@ class LSTM(RNNBase):
     gates = 4
 
     def _layer_op(self, x, states, weights, reverse):
-        return LSTMLayer.apply(x, *states, *weights, reverse=reverse)
+        return lstm_layer(x, *states, *weights, reverse=reverse)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
         if hx is None:
@@ -273,7 +269,7 @@ class GRU(RNNBase):
     gates = 3
 
     def _layer_op(self, x, states, weights, reverse):
-        return GRULayer.apply(x, *states, *weights, reverse=reverse)
+        return gru_layer(x, *states, *weights, reverse=reverse)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         output, (h_n,) = self._forward(input, [hx])
@@ -356,8 +352,7 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, (h,), batched = self._check(input, [hx])
-        pre = linear(x, self.weight_ih, self.bias_ih) + linear(h, self.weight_hh, self.bias_hh)
-        h_new = tanh(pre) if self.nonlinearity == "tanh" else pre.relu()
+        h_new = rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
         return h_new if batched else squeeze(h_new, 0)
 
 
@@ -379,10 +374,7 @@ class LSTMCell(RNNCellBase):
         elif not isinstance(hx, tuple | list) or len(hx) != 2:
             raise TypeError(f"{self!r} expects the state as a tuple (h, c), got {type(hx).__name__}")
         x, (h, c), batched = self._check(input, list(hx))
-        gates = linear(x, self.weight_ih, self.bias_ih) + linear(h, self.weight_hh, self.bias_hh)
-        i, f, g, o = gates.chunk(4, dim=1)
-        c_new = sigmoid(f) * c + sigmoid(i) * tanh(g)
-        h_new = sigmoid(o) * tanh(c_new)
+        h_new, c_new = lstm_cell(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h_new, c_new) if batched else (squeeze(h_new, 0), squeeze(c_new, 0))
 
 
@@ -400,9 +392,5 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, (h,), batched = self._check(input, [hx])
-        xr, xz, xn = linear(x, self.weight_ih, self.bias_ih).chunk(3, dim=1)
-        hr, hz, hn = linear(h, self.weight_hh, self.bias_hh).chunk(3, dim=1)
-        r, z = sigmoid(xr + hr), sigmoid(xz + hz)
-        n = tanh(xn + r * hn)
-        h_new = (1.0 - z) * n + z * h
+        h_new = gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return h_new if batched else squeeze(h_new, 0)

@@ -1,6 +1,10 @@
 """Primitive differentiable ops, one file per family. Each op is a ``Function`` with its forward and
-backward side by side; the plain functions here are what ``Tensor`` methods and ``neurona.*`` call."""
+backward side by side (the reference definition); the plain functions here are what ``Tensor`` methods
+and ``neurona.*`` call. Faster forms of some ops are kernels in ``neurona.ops.kernels``."""
 
+from types import ModuleType
+
+from neurona.ops import methods as _methods
 from neurona.ops.activation import elu, gelu, hardtanh, leaky_relu, relu, selu, silu, softplus
 from neurona.ops.elementwise import (
     abs,
@@ -36,6 +40,12 @@ from neurona.ops.elementwise import (
     tanh,
     where,
 )
+
+# the kernels register themselves for the references they replace (neurona.ops.kernels)
+from neurona.ops.kernels import activation as _activation_kernels
+from neurona.ops.kernels import conv as _conv_kernels
+from neurona.ops.kernels import pool as _pool_kernels
+from neurona.ops.kernels import rnn as _rnn_kernels
 from neurona.ops.linalg import linear, matmul
 from neurona.ops.nn import cross_entropy, log_softmax, nll_loss, softmax
 from neurona.ops.reduction import (
@@ -72,4 +82,4 @@ from neurona.ops.shape import (
     unsqueeze,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in {"elementwise", "linalg", "nn", "reduction", "shape"}]
+__all__ = [name for name, value in dict(globals()).items() if not name.startswith("_") and not isinstance(value, ModuleType)]

@@ -1,4 +1,4 @@
-"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``, through im2col + GEMM.
+"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d`` (reference definitions).
 
 One convolution is one trilinear form. For an input z (N, C, H, W), a weight w (O, C/G, kH, kW)
 and an array u shaped like the output (N, O, Ho, Wo),
@@ -16,194 +16,140 @@ So every gradient is again differentiable (``create_graph=True`` works to any or
 transposed convolution is simply the input-gradient of a convolution, with the very same weight
 layout: torch's (in, out/groups, kH, kW) for ``conv_transpose2d`` is (O, C/G, kH, kW) above.
 
-The arithmetic is a matrix product. ``_im2col`` copies, for each of the kH*kW kernel taps, the
-strided slice of the padded input that this tap reads, into columns of shape (C, kH, kW, Ho, Wo, N)
-(the batch innermost, see ``_Geometry``); then
-``W (O, C kH kW) @ cols (C kH kW, Ho Wo N)`` is one GEMM (for 2, 4 or 6 output channels and a small
-kernel, one per output row: ``_by_rows``), whose (O, Ho, Wo, N) result is handed on as an NCHW view
-(``neurona.ops.layout``). ``_col2im`` is its adjoint: each tap's slice is added back
-into the padded input, which is handed on the same way. The bias gradient is a GEMV with a vector
-of ones. 1-D convolutions are 2-D ones with a height of 1.
+The arithmetic is one matrix product per group. ``_columns`` is im2col: the windows of the padded
+input (``Window.windows``, a view) copied into one row per output pixel, (N Ho Wo, C/G kH kW);
+then  y = columns @ W^T.  ``ConvTranspose`` multiplies the other way and adds every tap's columns
+back into the padded input (col2im). The fast forms (batch-last columns, per-row products) are
+kernels in ``neurona.ops.kernels.conv``. 1-D convolutions are 2-D ones with a height of 1.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from neurona.errors import ShapeError, fmt_shape
 from neurona.ops.elementwise import pair
-from neurona.ops.im2col import _add_channel_bias, _channel_major, _col2im, _Geometry, _im2col, _matmul
-from neurona.ops.shape import broadcast_to, reshape, squeeze, unsqueeze
+from neurona.ops.kernels import select
+from neurona.ops.shape import BroadcastTo, squeeze, unsqueeze
+from neurona.ops.window import Window, ntuple
 from neurona.tensor import Function, Tensor
 
 
-# --------------------------------------------------------------------------------------------------
-# the three ops of a convolution
-# --------------------------------------------------------------------------------------------------
-class Conv(Function):
-    """y[n,o,i,j] = b[o] + sum_{c,p,q} w[o,c,p,q] x_pad[n, c, i*s + p*d, j*s + q*d]
+@dataclass(frozen=True)
+class ConvGeometry(Window):
+    """A 2-D convolution's window and groups. ``in_size`` is the convolution's input (a transposed
+    convolution's output), ``out_size`` its output."""
 
-    As one GEMM: y = W (O, C kH kW) @ im2col(x) (C kH kW, N Ho Wo), whose result is channel-major
-    (O, Ho, Wo, N) and handed on as an NCHW view (``neurona.ops.layout``); for a few output channels
-    and small kernels, as one product per output row (``_by_rows``).
+    groups: int
+
+
+def _columns(x: np.ndarray, geom: ConvGeometry) -> np.ndarray:
+    """im2col: x (N, C, H, W) -> (G, N Ho Wo, C/G kH kW), row (n, i, j) holding the window of output pixel (i, j)."""
+    n, c, g = x.shape[0], x.shape[1], geom.groups
+    windows = geom.windows(geom.pad(x)).reshape(n, g, c // g, *geom.out_size, *geom.kernel)
+    return windows.transpose(1, 0, 3, 4, 2, 5, 6).reshape(g, n * geom.out_size[0] * geom.out_size[1], -1)
+
+
+def _pixels(u: np.ndarray, g: int) -> np.ndarray:
+    """An output-shaped u (N, O, Ho, Wo) as one row per output pixel and group: (G, N Ho Wo, O/G)."""
+    n, o = u.shape[:2]
+    return u.reshape(n, g, o // g, -1).transpose(1, 0, 3, 2).reshape(g, -1, o // g)
+
+
+def _image(rows: np.ndarray, n: int, size: tuple[int, int]) -> np.ndarray:
+    """The inverse of ``_pixels``: (G, N Ho Wo, O/G) -> (N, O, Ho, Wo)."""
+    g, _, o = rows.shape
+    return rows.reshape(g, n, *size, o).transpose(1, 0, 4, 2, 3).reshape(n, g * o, *size)
+
+
+def _weight_rows(w: np.ndarray, g: int) -> np.ndarray:
+    """A weight (O, C/G, kH, kW) as (G, O/G, C/G kH kW)."""
+    return w.reshape(g, w.shape[0] // g, -1)
+
+
+class Conv(Function):
+    """y[n,o,i,j] = b[o] + sum_{c,p,q} w[o,c,p,q] x_pad[n, c', i*s + p*d, j*s + q*d]
+
+    As one GEMM per group:  y = im2col(x) (N Ho Wo, C/G kH kW) @ W^T (C/G kH kW, O/G).
     dL/dx = conv_transpose(g, w),  dL/dw = ConvWeight(x, g),  dL/db[o] = sum_{n,i,j} g[n,o,i,j].
     """
 
     def forward(self, ctx, x, weight, *bias):
-        geom, groups = self.geom, self.geom.groups
-        cols = _im2col(x, geom)
-        ctx.cols = cols  # the weight gradient needs exactly these columns again
-        w = weight.reshape(groups, weight.shape[0] // groups, -1)
-        if groups == 1 and _by_rows(weight.shape):
-            y = _row_products(w[0], cols, geom.out_size[0])
-        else:
-            y = _matmul(w, cols.reshape(groups, w.shape[2], -1))  # (G, O/G, N Ho Wo): channel-major
-        y = y.reshape(weight.shape[0], *geom.layout(x.shape[0], geom.out_size))
-        if bias:
-            y += bias[0].reshape(-1, 1, 1, 1)
-        return geom.to_nchw(y)  # an (N, C, H, W) view of the channel-major memory (neurona.ops.layout)
+        g = self.geom.groups
+        rows = _columns(x, self.geom) @ _weight_rows(weight, g).transpose(0, 2, 1)
+        y = _image(rows, x.shape[0], self.geom.out_size)
+        return y + bias[0].reshape(-1, 1, 1) if bias else y
 
     def backward(self, ctx, grad):
-        x, weight = ctx.inputs[:2]
-        gx = ConvTranspose.apply(grad, weight, geom=self.geom) if x.requires_grad else None
-        gw = ConvWeight.apply(x, grad, geom=self.geom, cols=ctx.cols) if weight.requires_grad else None
-        if len(ctx.inputs) == 2:
-            return gx, gw
-        return gx, gw, (channel_sum(grad) if ctx.inputs[2].requires_grad else None)
-
-
-def _by_rows(shape: tuple[int, ...]) -> bool:
-    """Whether the forward of an (ungrouped) convolution with weight ``shape`` runs one product per output
-    row (``_row_products``): for 2, 4 or 6 output channels and at most 450 weights, where the one GEMM
-    is short and very wide and OpenBLAS is slow on it. Measured at batch 64 with 28 x 28 outputs, per-row
-    / one GEMM: 0.55-0.69 for (O, C kH kW) = (2, 25), (4, 25), (6, 25), (6, 50) (LeNet-5's first layer,
-    (6, 25): 0.14 against 0.20 ms), 0.86 for (6, 75); but 1.2-1.5 for 3 or 7 channels, 1.3 for (6, 100),
-    1.7 for one channel (a GEMV)."""
-    return shape[0] in (2, 4, 6) and int(np.prod(shape)) <= 450
-
-
-def _per_row(a: np.ndarray, rows: int) -> np.ndarray:
-    """A batch-last array (K, ..., Ho, Wo, N) (columns, an output or its gradient) seen as Ho matrices
-    (Ho, K, Wo N), one per output row: a view."""
-    return a.reshape(a.shape[0], rows, -1).transpose(1, 0, 2)
-
-
-def _row_products(w: np.ndarray, cols: np.ndarray, rows: int) -> np.ndarray:
-    """y = w (O, C kH kW) @ cols as Ho products, one per output row i, each written in place into the
-    channel-major (O, Ho, Wo N) result: y[:, i] = w @ cols[..., i, :, :] (C kH kW, Wo N)."""
-    y = np.empty((w.shape[0], cols.size // w.shape[1]), dtype=cols.dtype)
-    np.matmul(w, _per_row(cols.reshape(w.shape[1], -1), rows), out=_per_row(y, rows))
-    return y
+        (x, weight, *_), needs = ctx.inputs, ctx.needs_input_grad
+        gx = select(ConvTranspose).apply(grad, weight, geom=self.geom) if needs[0] else None
+        gw = select(ConvWeight).apply(x, grad, geom=self.geom) if needs[1] else None
+        gb = select(ChannelSum).apply(grad) if len(needs) > 2 and needs[2] else None
+        return gx, gw, gb
 
 
 class ConvTranspose(Function):
     """z[n,c,h,w] = b[c] + sum_{o,p,q,i,j: i*s + p*d = h + pad_h, j*s + q*d = w + pad_w} w[o,c,p,q] u[n,o,i,j]
 
-    The adjoint of ``Conv`` in its input: cols = W^T (C kH kW, O) @ u (O, N Ho Wo), then col2im.
+    The adjoint of ``Conv`` in its input: columns = u (N Ho Wo, O/G) @ W (O/G, C/G kH kW), then each
+    tap's columns added back where that tap reads (col2im).
     dL/du = conv(g, w),  dL/dw = ConvWeight(g, u),  dL/db[c] = sum_{n,h,w} g[n,c,h,w].
     """
 
     def forward(self, ctx, u, weight, *bias):
-        geom, groups = self.geom, self.geom.groups
-        w = weight.reshape(groups, weight.shape[0] // groups, -1)
-        cols = _matmul(w.transpose(0, 2, 1), _channel_major(u, geom))  # (G, C/G kH kW, N Ho Wo)
-        channels = groups * weight.shape[1]
-        z = _col2im(cols.reshape(channels, *geom.kernel, *geom.layout(u.shape[0], geom.out_size)), geom)
-        return _add_channel_bias(z, bias)
+        geom, n = self.geom, u.shape[0]
+        cols = _pixels(u, geom.groups) @ _weight_rows(weight, geom.groups)  # (G, N Ho Wo, C/G kH kW)
+        cols = cols.reshape(geom.groups, n, *geom.out_size, -1, *geom.kernel)  # (G, N, Ho, Wo, C/G, kH, kW)
+        taps = cols.transpose(1, 0, 4, 5, 6, 2, 3).reshape(n, -1, *geom.kernel, *geom.out_size)  # (N, C, kH, kW, Ho, Wo)
+        z = np.zeros((n, taps.shape[1], *geom.padded_size), dtype=taps.dtype)
+        for p, q, rows, columns in geom.tap_slices():
+            z[:, :, rows, columns] += taps[:, :, p, q]
+        z = np.ascontiguousarray(geom.unpad(z))
+        return z + bias[0].reshape(-1, 1, 1) if bias else z
 
     def backward(self, ctx, grad):
-        u, weight = ctx.inputs[:2]
-        gu = Conv.apply(grad, weight, geom=self.geom) if u.requires_grad else None
-        gw = ConvWeight.apply(grad, u, geom=self.geom) if weight.requires_grad else None
-        if len(ctx.inputs) == 2:
-            return gu, gw
-        return gu, gw, (channel_sum(grad) if ctx.inputs[2].requires_grad else None)
+        (u, weight, *_), needs = ctx.inputs, ctx.needs_input_grad
+        gu = select(Conv).apply(grad, weight, geom=self.geom) if needs[0] else None
+        gw = select(ConvWeight).apply(grad, u, geom=self.geom) if needs[1] else None
+        gb = select(ChannelSum).apply(grad) if len(needs) > 2 and needs[2] else None
+        return gu, gw, gb
 
 
 class ConvWeight(Function):
-    """w'[o,c,p,q] = sum_{n,i,j} u[n,o,i,j] x_pad[n, c, i*s + p*d, j*s + q*d]   (the weight gradient)
+    """w'[o,c,p,q] = sum_{n,i,j} u[n,o,i,j] x_pad[n, c', i*s + p*d, j*s + q*d]   (the weight gradient)
 
-    As one GEMM: u (O, N Ho Wo) @ im2col(x)^T (N Ho Wo, C kH kW), computed as the transpose of
-    im2col(x) @ u^T when C kH kW >= O (OpenBLAS is faster with the longer side as rows); for a small
-    weight (at most 1,024 numbers, ungrouped), as Ho per-row products summed (``_sum_of_row_products``).
-    ``cols`` may hand in im2col(x) when the forward pass already built it. dL/dx = conv_transpose(u, g),  dL/du = conv(x, g).
+    As one GEMM per group:  w' = u^T (O/G, N Ho Wo) @ im2col(x) (N Ho Wo, C/G kH kW).
+    dL/dx = conv_transpose(u, g),  dL/du = conv(x, g).
     """
 
-    cols = None
-
     def forward(self, ctx, x, u):
-        geom, groups = self.geom, self.geom.groups
-        cols = self.cols if self.cols is not None else _im2col(x, geom)
-        self.cols = None  # not needed again: a second-order backward goes through Conv/ConvTranspose
-        shape = (u.shape[1], x.shape[1] // groups, *geom.kernel)
-        if groups == 1 and int(np.prod(shape)) <= 1024:
-            return _sum_of_row_products(_channel_major(u, geom)[0], cols).reshape(shape)
-        cols = cols.reshape(groups, -1, u.shape[0] * u.shape[2] * u.shape[3])
-        u = _channel_major(u, geom)  # (G, O/G, N Ho Wo)
-        if cols.shape[1] >= u.shape[1]:  # the longer side as the GEMM's rows: measured 1.3-2.7x faster
-            w = _matmul(cols, u.transpose(0, 2, 1)).transpose(0, 2, 1)
-        else:
-            w = _matmul(u, cols.transpose(0, 2, 1))  # (G, O/G, C/G kH kW)
-        return w.reshape(shape)
+        w = _pixels(u, self.geom.groups).transpose(0, 2, 1) @ _columns(x, self.geom)
+        return w.reshape(u.shape[1], x.shape[1] // self.geom.groups, *self.geom.kernel)
 
     def backward(self, ctx, grad):
-        x, u = ctx.inputs
-        gx = ConvTranspose.apply(u, grad, geom=self.geom) if x.requires_grad else None
-        gu = Conv.apply(x, grad, geom=self.geom) if u.requires_grad else None
+        (x, u), needs = ctx.inputs, ctx.needs_input_grad
+        gx = select(ConvTranspose).apply(u, grad, geom=self.geom) if needs[0] else None
+        gu = select(Conv).apply(x, grad, geom=self.geom) if needs[1] else None
         return gx, gu
 
 
-def _sum_of_row_products(u: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """sum_i u[:, i] (O, Wo N) @ cols[..., i, :, :]^T (Wo N, C kH kW) over the output rows i, for a
-    gradient u (O, Ho Wo N) and columns (C, kH, kW, Ho, Wo, N) laid out batch-last.
-
-    For a small weight (e.g. a first layer's 6 x 1 x 5 x 5) one (O, N Ho Wo) @ (N Ho Wo, C kH kW) GEMM
-    is long and thin, on which OpenBLAS is slow: 0.53-0.69 ms for LeNet-5's first layer at batch 64,
-    against 0.14 ms for its 28 products of length Wo N = 1,792 summed by a GEMV. For the second layer's
-    16 x 6 x 5 x 5 it is the other way round (0.14 ms for the one GEMM, 0.34 ms per row)."""
-    rows = cols.shape[3]
-    columns = _per_row(cols.reshape(-1, u.shape[1]), rows).transpose(0, 2, 1)  # (Ho, Wo N, C kH kW)
-    products = np.matmul(_per_row(u, rows), columns)  # (Ho, O, C kH kW)
-    return np.ones(rows, dtype=u.dtype) @ products.reshape(rows, -1)
-
-
 class ChannelSum(Function):
-    """y[c] = sum_{n,h,w} g[n,c,h,w]  (the bias gradient);  dy/dg = 1, broadcast back.
-
-    Two GEMVs with vectors of ones: several times faster than ``g.sum((0, 2, 3))``. The first sums
-    over the batch, (N,) @ (N, C H W): for a gradient laid out batch-last (a convolution's, see
-    ``neurona.ops.layout``) that reshape is still a view and the transposed GEMV is fast; one
-    (C, N H W) @ (N H W,) GEMV over a channel-major gradient instead measured 10x slower (197 us
-    against 18 us for 6 channels of 64 x 28 x 28).
-    """
+    """y[c] = sum_{n,h,w} g[n,c,h,w]  (a bias gradient);  dy/dg = 1, broadcast back"""
 
     def forward(self, ctx, g):
-        n, c = g.shape[:2]
-        per_position = np.ones(n, dtype=g.dtype) @ g.reshape(n, -1)
-        return per_position.reshape(c, -1) @ np.ones(per_position.size // c, dtype=g.dtype)
+        return g.sum(axis=(0, *range(2, g.ndim)))
 
     def backward(self, ctx, grad):
-        shape = ctx.inputs[0].shape
-        return broadcast_to(reshape(grad, (1, shape[1]) + (1,) * (len(shape) - 2)), shape)
-
-
-def channel_sum(g: Tensor) -> Tensor:
-    """Sum over every dimension but 1 (channels) of an (N, C, ...) tensor."""
-    return ChannelSum.apply(g)
+        shape = ctx.arrays[0].shape
+        return BroadcastTo.apply(grad.reshape(1, -1, *(1,) * (len(shape) - 2)), shape=shape)
 
 
 # --------------------------------------------------------------------------------------------------
 # argument handling
 # --------------------------------------------------------------------------------------------------
-def _pair(value: Any, name: str, fn: str) -> tuple[int, int]:
-    values = tuple(value) if isinstance(value, tuple | list) else (value, value)
-    if len(values) != 2 or not all(isinstance(v, int | np.integer) for v in values):
-        raise ValueError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
-    return int(values[0]), int(values[1])
-
-
 def _check_conv_inputs(x: Tensor, weight: Tensor, bias: Tensor | None, fn: str, transposed: bool) -> None:
     if not isinstance(x, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{fn}: input and weight must be neurona Tensors")
@@ -222,18 +168,20 @@ def _groups(groups: Any, fn: str) -> int:
     return int(groups)
 
 
-def _padding(padding: Any, kernel: tuple, stride: tuple, dilation: tuple, fn: str) -> tuple[tuple, tuple]:
-    """Zeros (before, after) the input in each dimension; 'same' puts an odd extra one after, like torch."""
+def conv_padding(padding: Any, kernel: tuple, stride: tuple, dilation: tuple, fn: str) -> tuple[tuple, tuple]:
+    """Zeros (before, after) the input in each dimension, for an int, a tuple, 'valid' or 'same' (an odd
+    total puts the extra one after, like torch); any number of dimensions."""
+    nd = len(kernel)
     if padding == "valid":
-        return (0, 0), (0, 0)
+        return (0,) * nd, (0,) * nd
     if padding == "same":
-        if stride != (1, 1):
+        if any(s != 1 for s in stride):
             raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions (stride={stride})")
         total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
         return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
     if isinstance(padding, str):
         raise ValueError(f"{fn}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    pad = _pair(padding, "padding", fn)
+    pad = ntuple(padding, nd, "padding", fn)
     if min(pad) < 0:
         raise ValueError(f"{fn}: padding must be >= 0, got {pad}")
     return pad, pad
@@ -287,11 +235,11 @@ def conv2d(
     x, unbatched = _unbatched(x, 4)
     _check_conv_inputs(x, weight, bias, fn, transposed=False)
     groups = _groups(groups, fn)
-    stride, dilation = _pair(stride, "stride", fn), _pair(dilation, "dilation", fn)
+    stride, dilation = ntuple(stride, 2, "stride", fn), ntuple(dilation, 2, "dilation", fn)
     kernel = tuple(weight.shape[2:])
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"{fn}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}")
-    lo, hi = _padding(padding, kernel, stride, dilation, fn)
+    lo, hi = conv_padding(padding, kernel, stride, dilation, fn)
     out_channels, in_per_group = weight.shape[:2]
     if x.shape[1] != in_per_group * groups:
         raise ShapeError(
@@ -310,9 +258,9 @@ def conv2d(
             f"{fn}: input of shape {fmt_shape(x.shape)} padded by {lo} is smaller than the kernel "
             f"{kernel} dilated by {dilation}, so there is no output; pad more or use a smaller kernel"
         )
-    geom = _Geometry(tuple(x.shape[2:]), out_size, kernel, stride, lo, dilation, groups)
+    geom = ConvGeometry(tuple(x.shape[2:]), out_size, kernel, stride, lo, dilation, groups)
     x, weight, b = _dtypes(x, weight, bias)
-    y = Conv.apply(x, weight, *b, geom=geom)
+    y = select(Conv).apply(x, weight, *b, geom=geom)
     return squeeze(y, 0) if unbatched else y
 
 
@@ -350,8 +298,8 @@ def conv_transpose2d(
     x, unbatched = _unbatched(x, 4)
     _check_conv_inputs(x, weight, bias, fn, transposed=True)
     groups = _groups(groups, fn)
-    stride, dilation = _pair(stride, "stride", fn), _pair(dilation, "dilation", fn)
-    padding, output_padding = _pair(padding, "padding", fn), _pair(output_padding, "output_padding", fn)
+    stride, dilation = ntuple(stride, 2, "stride", fn), ntuple(dilation, 2, "dilation", fn)
+    padding, output_padding = ntuple(padding, 2, "padding", fn), ntuple(output_padding, 2, "output_padding", fn)
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(output_padding) < 0:
         raise ValueError(
             f"{fn}: need stride, dilation >= 1 and padding, output_padding >= 0; got stride={stride}, "
@@ -380,9 +328,9 @@ def conv_transpose2d(
     )
     if min(out_size) < 1:
         raise ShapeError(f"{fn}: input of shape {fmt_shape(x.shape)} with padding {padding} gives an empty output {out_size}")
-    geom = _Geometry(out_size, tuple(x.shape[2:]), kernel, stride, padding, dilation, groups)
+    geom = ConvGeometry(out_size, tuple(x.shape[2:]), kernel, stride, padding, dilation, groups)
     x, weight, b = _dtypes(x, weight, bias)
-    y = ConvTranspose.apply(x, weight, *b, geom=geom)
+    y = select(ConvTranspose).apply(x, weight, *b, geom=geom)
     return squeeze(y, 0) if unbatched else y
 
 
@@ -400,10 +348,8 @@ def _as_2d(x: Tensor, weight: Tensor, fn: str) -> tuple[Tensor, Tensor, bool]:
 
 
 def _single(value: Any, fill: int, name: str, fn: str) -> tuple[int, int]:
-    values = tuple(value) if isinstance(value, tuple | list) else (value,)
-    if len(values) != 1 or not isinstance(values[0], int | np.integer):
-        raise ValueError(f"{fn}: {name} must be an int, got {value!r}")
-    return fill, int(values[0])
+    """A 1-D convolution's argument as the 2-D one's: ``fill`` for the height of 1, then the value."""
+    return fill, ntuple(value, 1, name, fn)[0]
 
 
 def conv1d(

@@ -22,6 +22,8 @@ from neurona.tensor import Function, Tensor
 # arithmetic
 # --------------------------------------------------------------------------------------------------
 class _Binary(Function):
+    """y = compute(a, b) for a NumPy binary function; shapes that do not broadcast get a clear error."""
+
     def forward(self, ctx, a, b):
         try:
             return self.compute(a, b)
@@ -44,7 +46,7 @@ class Sub(_Binary):
     compute = staticmethod(np.subtract)
 
     def backward(self, ctx, grad):
-        return grad, (-grad if ctx.inputs[1].requires_grad else None)
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
 class Mul(_Binary):
@@ -53,8 +55,8 @@ class Mul(_Binary):
     compute = staticmethod(np.multiply)
 
     def backward(self, ctx, grad):
-        a, b = ctx.inputs
-        return (grad * b if a.requires_grad else None), (grad * a if b.requires_grad else None)
+        (a, b), (need_a, need_b) = ctx.inputs, ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
 class Div(_Binary):
@@ -63,10 +65,8 @@ class Div(_Binary):
     compute = staticmethod(np.divide)
 
     def backward(self, ctx, grad):
-        a, b = ctx.inputs
-        ga = grad / b if a.requires_grad else None
-        gb = -grad * a / (b * b) if b.requires_grad else None
-        return ga, gb
+        (a, b), (need_a, need_b) = ctx.inputs, ctx.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
 
 class Neg(Function):
@@ -99,19 +99,12 @@ class Pow(_Binary):
 
     compute = staticmethod(np.power)
 
-    def forward(self, ctx, a, b):
-        y = super().forward(ctx, a, b)
-        ctx.save_for_backward(y)
-        return y
-
     def backward(self, ctx, grad):
-        a, b = ctx.inputs
-        (y,) = ctx.saved
-        ga = grad * b * a ** (b - 1) if a.requires_grad else None
-        gb = None
-        if b.requires_grad:
-            zero_base = Tensor._wrap((a.data == 0) & (b.data >= 0))
-            gb = grad * y * log(where(zero_base, 1.0, a))  # y ln(a) -> 0 as a -> 0, no 0 * -inf
+        (a, b), y = ctx.inputs, ctx.output
+        need_a, need_b = ctx.needs_input_grad
+        ga = grad * b * a ** (b - 1) if need_a else None
+        one_where_zero = (a == 0) & (b >= 0)  # y ln(a) -> 0 as a -> 0: take ln(1) there, no 0 * -inf
+        gb = grad * y * Log.apply(a + one_where_zero) if need_b else None
         return ga, gb
 
 
@@ -157,13 +150,10 @@ class Exp(Function):
     """y = e^x;  dy/dx = y"""
 
     def forward(self, ctx, x):
-        y = np.exp(x)
-        ctx.save_for_backward(y)
-        return y
+        return np.exp(x)
 
     def backward(self, ctx, grad):
-        (y,) = ctx.saved
-        return grad * y
+        return grad * ctx.output
 
 
 class Log(Function):
@@ -190,13 +180,10 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1/(2y)"""
 
     def forward(self, ctx, x):
-        y = np.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
+        return np.sqrt(x)
 
     def backward(self, ctx, grad):
-        (y,) = ctx.saved
-        return grad / (y * 2.0)
+        return grad / (ctx.output * 2.0)
 
 
 class Sin(Function):
@@ -206,7 +193,7 @@ class Sin(Function):
         return np.sin(x)
 
     def backward(self, ctx, grad):
-        return grad * cos(ctx.inputs[0])
+        return grad * Cos.apply(ctx.inputs[0])
 
 
 class Cos(Function):
@@ -216,19 +203,17 @@ class Cos(Function):
         return np.cos(x)
 
     def backward(self, ctx, grad):
-        return -grad * sin(ctx.inputs[0])
+        return -grad * Sin.apply(ctx.inputs[0])
 
 
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y^2"""
 
     def forward(self, ctx, x):
-        y = np.tanh(x)
-        ctx.save_for_backward(y)
-        return y
+        return np.tanh(x)
 
     def backward(self, ctx, grad):
-        (y,) = ctx.saved
+        y = ctx.output
         return grad * (1.0 - y * y)
 
 
@@ -246,11 +231,10 @@ class Sigmoid(Function):
         if tail.any():
             e = np.exp(x[tail])
             y[tail] = e / (1 + e)
-        ctx.save_for_backward(y)
         return y
 
     def backward(self, ctx, grad):
-        (y,) = ctx.saved
+        y = ctx.output
         return grad * y * (1.0 - y)
 
 
@@ -261,7 +245,7 @@ class Abs(Function):
         return np.abs(x)
 
     def backward(self, ctx, grad):
-        return grad * np.sign(ctx.inputs[0].data)
+        return grad * Sign.apply(ctx.inputs[0])
 
 
 class Erf(Function):
@@ -272,7 +256,7 @@ class Erf(Function):
 
     def backward(self, ctx, grad):
         (x,) = ctx.inputs
-        return grad * (2.0 / math.sqrt(math.pi)) * exp(-(x * x))
+        return grad * (2.0 / math.sqrt(math.pi)) * Exp.apply(-(x * x))
 
 
 def _floating(x: Tensor) -> Tensor:
@@ -320,6 +304,16 @@ def erf(x: Tensor) -> Tensor:
     return Erf.apply(_floating(x))
 
 
+class Sign(Function):
+    """y = sign(x) in {-1, 0, 1};  dy/dx = 0 (almost everywhere)"""
+
+    def forward(self, ctx, x):
+        return np.sign(x)
+
+    def backward(self, ctx, grad):
+        return grad * 0
+
+
 def sign(x: Tensor) -> Tensor:
     """sign(x) in {-1, 0, 1}; its derivative is 0 almost everywhere, so no graph is built."""
     return Tensor._wrap(np.sign(x.data))
@@ -335,13 +329,10 @@ class Clamp(Function):
         return np.clip(x, self.lo, self.hi)
 
     def backward(self, ctx, grad):
-        x = ctx.inputs[0].data
-        inside = np.ones(x.shape, dtype=bool)
+        (x,) = ctx.inputs
         if self.lo is not None:
-            inside &= x >= self.lo
-        if self.hi is not None:
-            inside &= x <= self.hi
-        return grad * Tensor._wrap(inside)
+            grad = grad * (x >= self.lo)
+        return grad if self.hi is None else grad * (x <= self.hi)
 
 
 class Maximum(_Binary):
@@ -350,9 +341,9 @@ class Maximum(_Binary):
     compute = staticmethod(np.maximum)
 
     def backward(self, ctx, grad):
-        a, b = (t.data for t in ctx.inputs)
-        share = (a > b) + 0.5 * (a == b)
-        return grad * Tensor._wrap(share.astype(a.dtype)), grad * Tensor._wrap((1 - share).astype(a.dtype))
+        a, b = ctx.inputs
+        share = ((a > b) + 0.5 * (a == b)).astype(a.dtype)
+        return grad * share, grad * (1 - share)
 
 
 class Minimum(_Binary):
@@ -361,9 +352,9 @@ class Minimum(_Binary):
     compute = staticmethod(np.minimum)
 
     def backward(self, ctx, grad):
-        a, b = (t.data for t in ctx.inputs)
-        share = (a < b) + 0.5 * (a == b)
-        return grad * Tensor._wrap(share.astype(a.dtype)), grad * Tensor._wrap((1 - share).astype(a.dtype))
+        a, b = ctx.inputs
+        share = ((a < b) + 0.5 * (a == b)).astype(a.dtype)
+        return grad * share, grad * (1 - share)
 
 
 class Where(Function):
@@ -379,10 +370,9 @@ class Where(Function):
             ) from None
 
     def backward(self, ctx, grad):
-        zero = Tensor._wrap(np.zeros((), dtype=grad.dtype))
-        a, b = ctx.inputs
-        ga = where(self.cond, grad, zero) if a.requires_grad else None
-        gb = where(self.cond, zero, grad) if b.requires_grad else None
+        zero, (need_a, need_b) = np.zeros((), dtype=grad.dtype), ctx.needs_input_grad
+        ga = Where.apply(grad, zero, cond=self.cond) if need_a else None
+        gb = Where.apply(zero, grad, cond=self.cond) if need_b else None
         return ga, gb
 
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from neurona.errors import ShapeError, fmt_shape
 from neurona.ops.elementwise import pair
-from neurona.ops.shape import reshape, sum_to, transpose, unsqueeze
-from neurona.tensor import Function, Tensor, is_grad_enabled
+from neurona.ops.shape import SumTo, reshape, unsqueeze
+from neurona.tensor import Function, Tensor
 
 
 class MatMul(Function):
@@ -25,9 +25,9 @@ class MatMul(Function):
             ) from None
 
     def backward(self, ctx, grad):
-        a, b = ctx.inputs
-        ga = matmul(grad, transpose(b, -1, -2)) if a.requires_grad else None
-        gb = matmul(transpose(a, -1, -2), grad) if b.requires_grad else None
+        (a, b), (need_a, need_b) = ctx.inputs, ctx.needs_input_grad
+        ga = grad @ b.swapaxes(-1, -2) if need_a else None
+        gb = a.swapaxes(-1, -2) @ grad if need_b else None
         return ga, gb
 
 
@@ -72,29 +72,12 @@ class Linear(Function):
         return y
 
     def backward(self, ctx, grad):
-        x, weight = ctx.inputs[0], ctx.inputs[1]
-        if not is_grad_enabled():  # first order only (the usual case): the same three GEMMs on raw arrays
-            return self._backward_arrays(ctx, grad.data)
-        gx = matmul(grad, weight) if x.requires_grad else None
-        g2 = reshape(grad, (-1, grad.shape[-1])) if grad.ndim != 2 else grad
-        x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-        gw = matmul(transpose(g2, 0, 1), x2) if weight.requires_grad else None
-        if len(ctx.inputs) == 2:
-            return gx, gw
-        gb = sum_to(g2, ctx.inputs[2].shape) if ctx.inputs[2].requires_grad else None
-        return gx, gw, gb
-
-
-    def _backward_arrays(self, ctx, g: np.ndarray) -> tuple:
-        """The backward above without recording a graph: on the hot path of every training step, this
-        skips six op dispatches per layer."""
-        x, weight = ctx.inputs[0], ctx.inputs[1]
-        g2 = g.reshape(-1, g.shape[-1])
-        gx = Tensor._wrap(g @ weight.data) if x.requires_grad else None
-        gw = Tensor._wrap(g2.T @ x.data.reshape(-1, x.shape[-1])) if weight.requires_grad else None
-        if len(ctx.inputs) == 2:
-            return gx, gw
-        gb = Tensor._wrap(np.ones(len(g2), dtype=g2.dtype) @ g2) if ctx.inputs[2].requires_grad else None
+        x, weight = ctx.inputs[:2]
+        needs = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])  # (..., out) -> (N, out)
+        gx = grad @ weight if needs[0] else None
+        gw = rows.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        gb = SumTo.apply(rows, shape=weight.shape[:1]) if len(needs) > 2 and needs[2] else None
         return gx, gw, gb
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from neurona.errors import DTypeError, ShapeError, fmt_shape
-from neurona.ops.elementwise import exp, log, log1p, maximum, where
+from neurona.ops.elementwise import Exp, Log, Log1p, Maximum, where
 from neurona.ops.reduction import sum as _sum
-from neurona.tensor import Function, Tensor, is_grad_enabled
+from neurona.tensor import Function, Tensor
 
 
 def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
@@ -26,25 +26,21 @@ class Softmax(Function):
     def forward(self, ctx, x):
         e = np.exp(x - np.max(x, axis=self.dim, keepdims=True))
         e /= np.sum(e, axis=self.dim, keepdims=True)
-        ctx.save_for_backward(e)
         return e
 
     def backward(self, ctx, grad):
-        (y,) = ctx.saved
-        return y * (grad - _sum(grad * y, self.dim, keepdim=True))
+        y = ctx.output
+        return y * (grad - (grad * y).sum(axis=self.dim, keepdims=True))
 
 
 class LogSoftmax(Function):
     """y_i = x_i - ln sum_j e^(x_j);  dL/dx = g - softmax(x) * sum(g)"""
 
     def forward(self, ctx, x):
-        y = _log_softmax(x, self.dim)
-        ctx.save_for_backward(y)
-        return y
+        return _log_softmax(x, self.dim)
 
     def backward(self, ctx, grad):
-        (y,) = ctx.saved
-        return grad - exp(y) * _sum(grad, self.dim, keepdim=True)
+        return grad - Exp.apply(ctx.output) * grad.sum(axis=self.dim, keepdims=True)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
@@ -68,12 +64,10 @@ class BinaryCrossEntropy(Function):
         return -(y * log_p + (1 - y) * log_not_p)
 
     def backward(self, ctx, grad):
-        p, y = ctx.inputs
-        gp = grad * (p - y) / maximum(p * (1.0 - p), 1e-12) if p.requires_grad else None
-        gy = None
-        if y.requires_grad:
-            with np.errstate(divide="ignore"):
-                gy = grad * (log1p(-p) - log(p))
+        (p, y), (need_p, need_y) = ctx.inputs, ctx.needs_input_grad
+        gp = grad * (p - y) / Maximum.apply(p * (1.0 - p), np.asarray(1e-12, p.dtype)) if need_p else None
+        with np.errstate(divide="ignore"):
+            gy = grad * (Log1p.apply(-p) - Log.apply(p)) if need_y else None
         return gp, gy
 
 
@@ -90,20 +84,17 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, ctx, x):
         logp = _log_softmax(x, 1)
-        ctx.save_for_backward(np.exp(logp))
+        ctx.probs = np.exp(logp)
         # classes with q = 0 add nothing, also where a masked logit made logp = -inf (no 0 * -inf = NaN)
         per_sample = -np.einsum("nc,nc->n", self.q, np.where(self.q != 0, logp, 0))
         return per_sample if self.denominator is None else per_sample.sum() / self.denominator
 
     def backward(self, ctx, grad):
-        (x,) = ctx.inputs
-        q = self.q
-        if not is_grad_enabled():  # first order (the usual case): raw arrays, one result
-            g = grad.data.reshape(-1, 1) if self.denominator is None else grad.data / self.denominator
-            return Tensor._wrap(g * (ctx.saved[0].data * q.sum(1, keepdims=True) - q))
-        # under create_graph, recompute softmax with a recorded op so second derivatives flow
-        g = grad.reshape(-1, 1) if self.denominator is None else grad / Tensor._wrap(self.denominator)
-        return g * (softmax(x, 1) * Tensor._wrap(q.sum(1, keepdims=True)) - Tensor._wrap(q))
+        (x,), q = ctx.inputs, self.q
+        g = grad.reshape(-1, 1) if self.denominator is None else grad / self.denominator
+        # at first order the forward's softmax; under create_graph a recorded one, so second derivatives flow
+        probs = Softmax.apply(x, dim=1) if ctx.on_tensors else ctx.probs
+        return g * (probs * q.sum(1, keepdims=True) - q)
 
 
 def _target_matrix(

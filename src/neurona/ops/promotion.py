@@ -90,11 +90,10 @@ class Cast(Function):
     """y = x as another dtype;  dy/dx = 1 (cast back to the input's dtype)."""
 
     def forward(self, ctx, x):
-        self.src = x.dtype
         return x.astype(self.dtype)
 
     def backward(self, ctx, grad):
-        return cast(grad, self.src)
+        return grad.astype(ctx.arrays[0].dtype)
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import fmt_shape
+from neurona.ops.elementwise import Exp, sqrt
 from neurona.ops.elementwise import abs as _abs
-from neurona.ops.elementwise import exp, sqrt
-from neurona.ops.shape import broadcast_to, reshape
+from neurona.ops.shape import BroadcastTo
 from neurona.tensor import Function, Tensor
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -41,12 +41,11 @@ def _keep(keepdim: bool, kw: dict) -> bool:
     return kw.pop("keepdims", keepdim)
 
 
-def _expand_back(grad: Tensor, ctx) -> Tensor:
-    """Reshape a reduced gradient so it broadcasts against the op's input again."""
-    fn, shape = ctx.fn, ctx.inputs[0].shape
+def _spread(grad: Any, fn: Function, shape: tuple[int, ...]) -> Any:
+    """A reduced gradient (or value) broadcast back to the reduction's input ``shape``."""
     if grad.shape != shape and not fn.keepdim and fn.dims is not None:
-        grad = reshape(grad, tuple(1 if i in fn.dims else s for i, s in enumerate(shape)))
-    return grad
+        grad = grad.reshape(tuple(1 if i in fn.dims else s for i, s in enumerate(shape)))
+    return BroadcastTo.apply(grad, shape=shape) if grad.shape != shape else grad
 
 
 class Sum(Function):
@@ -56,18 +55,18 @@ class Sum(Function):
         return np.sum(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, ctx, grad):
-        return broadcast_to(_expand_back(grad, ctx), ctx.inputs[0].shape)
+        return _spread(grad, self, ctx.arrays[0].shape)
 
 
 class Mean(Function):
     """y = (1/n) sum_i x_i;  dy/dx_i = 1/n"""
 
     def forward(self, ctx, x):
-        self.n = x.size if self.dims is None else int(np.prod([x.shape[d] for d in self.dims]))
+        ctx.n = x.size if self.dims is None else int(np.prod([x.shape[d] for d in self.dims]))
         return np.mean(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, ctx, grad):
-        return broadcast_to(_expand_back(grad, ctx) * (1.0 / (self.n or 1)), ctx.inputs[0].shape)
+        return _spread(grad * (1.0 / (ctx.n or 1)), self, ctx.arrays[0].shape)
 
 
 class Max(Function):
@@ -75,12 +74,10 @@ class Max(Function):
 
     def forward(self, ctx, x):
         reduce = np.max if self.largest else np.min
-        y = reduce(x, axis=self.dims, keepdims=self.keepdim)
-        ctx.save_for_backward(y)
-        return y
+        return reduce(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, ctx, grad):
-        x = ctx.inputs[0].data
+        (x,) = ctx.arrays  # which elements won is a constant of the gradient
         if self.even:
             y = np.max(x, self.dims, keepdims=True) if self.largest else np.min(x, self.dims, keepdims=True)
             hit = x == y
@@ -90,25 +87,21 @@ class Max(Function):
             idx = (np.argmax if self.largest else np.argmin)(x, axis=d)
             mask = np.zeros(x.shape, dtype=bool)
             np.put_along_axis(mask, np.expand_dims(idx, d), True, axis=d)
-        return broadcast_to(_expand_back(grad, ctx), x.shape) * Tensor._wrap(mask.astype(x.dtype))
+        return _spread(grad, self, x.shape) * mask.astype(x.dtype)
 
 
 class Prod(Function):
     """y = prod_i x_i;  dy/dx_i = prod_{j != i} x_j"""
 
     def forward(self, ctx, x):
-        y = np.prod(x, axis=self.dims, keepdims=self.keepdim)
-        ctx.save_for_backward(y)
-        return y
+        return np.prod(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, ctx, grad):
-        (x,) = ctx.inputs
-        (y,) = ctx.saved
-        g = broadcast_to(_expand_back(grad, ctx), x.shape)
-        if np.all(x.data != 0):
-            return g * broadcast_to(_expand_back(y, ctx), x.shape) / x
+        (x,), g = ctx.inputs, _spread(grad, self, ctx.arrays[0].shape)
+        if np.all(ctx.arrays[0] != 0):
+            return g * _spread(ctx.output, self, x.shape) / x
         # with zeros, y / x is undefined: multiply the others directly (first order only)
-        return g * Tensor._wrap(_prod_of_others(x.data, self.dims))
+        return g * _prod_of_others(ctx.arrays[0], self.dims)
 
 
 def _prod_of_others(x: np.ndarray, dims: tuple[int, ...] | None) -> np.ndarray:
@@ -138,8 +131,7 @@ class LogSumExp(Function):
 
     def backward(self, ctx, grad):
         (x,) = ctx.inputs
-        y = broadcast_to(_expand_back(ctx.output(), ctx), x.shape)
-        return broadcast_to(_expand_back(grad, ctx), x.shape) * exp(x - y)
+        return _spread(grad, self, x.shape) * Exp.apply(x - _spread(ctx.output, self, x.shape))
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:

@@ -40,7 +40,7 @@ class Reshape(Function):
             ) from None
 
     def backward(self, ctx, grad):
-        return reshape(grad, ctx.inputs[0].shape)
+        return grad.reshape(ctx.arrays[0].shape)
 
 
 class Permute(Function):
@@ -50,7 +50,7 @@ class Permute(Function):
         return np.transpose(x, self.dims)
 
     def backward(self, ctx, grad):
-        return permute(grad, *np.argsort(self.dims))
+        return Permute.apply(grad, dims=tuple(int(d) for d in np.argsort(self.dims)))
 
 
 class BroadcastTo(Function):
@@ -60,13 +60,15 @@ class BroadcastTo(Function):
         return np.broadcast_to(x, self.shape)
 
     def backward(self, ctx, grad):
-        return sum_to(grad, ctx.inputs[0].shape)
+        return SumTo.apply(grad, shape=ctx.arrays[0].shape)
 
 
 class SumTo(Function):
     """y = x summed down to ``shape`` (undoes broadcasting);  dy/dx = 1, broadcast back"""
 
     def forward(self, ctx, x):
+        if x.ndim < len(self.shape) or any(a < b for a, b in zip(x.shape[::-1], self.shape[::-1])):
+            x = np.broadcast_to(x, np.broadcast_shapes(x.shape, self.shape))  # smaller than the target
         lead = x.ndim - len(self.shape)
         axes = tuple(range(lead)) + tuple(
             i + lead for i, s in enumerate(self.shape) if s == 1 and x.shape[i + lead] != 1
@@ -77,7 +79,7 @@ class SumTo(Function):
         return np.sum(x, axis=axes, keepdims=True).reshape(self.shape) if axes else x.reshape(self.shape)
 
     def backward(self, ctx, grad):
-        return broadcast_to(grad, ctx.inputs[0].shape)
+        return BroadcastTo.apply(grad, shape=ctx.arrays[0].shape)
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -183,7 +185,7 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, ctx, grad):
-        return ScatterAdd.apply(grad, shape=ctx.inputs[0].shape, index=self.index, repeats=self.repeats)
+        return ScatterAdd.apply(grad, shape=ctx.arrays[0].shape, index=self.index, repeats=self.repeats)
 
 
 class ScatterAdd(Function):
@@ -221,9 +223,9 @@ class Cat(Function):
     def backward(self, ctx, grad):
         grads, start = [], 0
         lead = (slice(None),) * self.dim
-        for x in ctx.inputs:
+        for x, need in zip(ctx.arrays, ctx.needs_input_grad):
             stop = start + x.shape[self.dim]
-            grads.append(getitem(grad, (*lead, slice(start, stop))) if x.requires_grad else None)
+            grads.append(grad[(*lead, slice(start, stop))] if need else None)
             start = stop
         return tuple(grads)
 
@@ -235,7 +237,7 @@ class Pad(Function):
         return np.pad(x, self.widths, mode="constant", constant_values=self.value)
 
     def backward(self, ctx, grad):
-        return getitem(grad, tuple(slice(lo, grad.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths)))
+        return grad[tuple(slice(lo, grad.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))]
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

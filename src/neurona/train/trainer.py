@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from neurona._malloc import tune_malloc
 from neurona.errors import ConfigError, ShapeError, fmt_shape
 from neurona.tensor import Tensor, no_grad
 from neurona.train.callbacks.base import Callback, CallbackList
@@ -74,6 +75,7 @@ class Trainer:
         self.train_loader: Any = None
         self._callbacks: CallbackList | None = None
         self._nan_reported = False
+        tune_malloc()  # keep freed activation memory between steps (opt-in for the process: neurona._malloc)
 
     # ---- data -------------------------------------------------------------------------------
     def _as_dataset(self, data: Any, what: str):

@@ -1,54 +1,29 @@
-"""im2col and col2im: the data movement under every convolution (see ``neurona.ops.conv``).
+"""Batch-last im2col and col2im: the data movement under the convolution kernels (``kernels.conv``).
 
 For each of the kH*kW kernel taps, ``_im2col`` copies the strided slice of the padded input that the tap
-reads into columns; ``_col2im`` is its adjoint and adds each tap's slice back. ``Window`` says which
-pixels each tap reads (pooling uses it too); ``_Geometry`` adds the groups and the column layout.
+reads into columns; ``_col2im`` is its adjoint and adds each tap's slice back. ``_Geometry`` is the
+reference's ``ConvGeometry`` with the column layout on top.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from neurona.ops.conv import ConvGeometry
 
-# --------------------------------------------------------------------------------------------------
-# geometry: which input pixels each output pixel reads
-# --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Window:
-    """Where the taps of a 2-D sliding window read, for convolutions and pooling alike: output pixel
-    (i, j), tap (p, q) reads padded input (i*s_h + p*d_h, j*s_w + q*d_w). ``padding`` is what lies
-    before the first row and column."""
 
-    in_size: tuple[int, int]
-    out_size: tuple[int, int]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    dilation: tuple[int, int]
+@lru_cache(maxsize=256)
+def as_kernel_geometry(geom: ConvGeometry) -> _Geometry:
+    """The reference's geometry with the kernels' column layout (one per convolution shape, cached)."""
+    return _Geometry(*astuple(geom))
 
-    @property
-    def padded_size(self) -> tuple[int, int]:
-        """Rows and columns of the padded input buffer: enough for the input and for every read,
-        (o - 1) s + d (k - 1) + 1 per dimension."""
-        return tuple(
-            max((o - 1) * s + d * (k - 1) + 1, p + n)
-            for n, o, k, s, p, d in zip(self.in_size, self.out_size, self.kernel, self.stride, self.padding,
-                                        self.dilation)
-        )
-
-    def tap_slices(self):
-        """(p, q, rows, cols) for each kernel tap: the strided rows and columns of the padded input it reads."""
-        (ho, wo), (sh, sw), (dh, dw) = self.out_size, self.stride, self.dilation
-        for p in range(self.kernel[0]):
-            rows = slice(p * dh, p * dh + (ho - 1) * sh + 1, sh)
-            for q in range(self.kernel[1]):
-                yield p, q, rows, slice(q * dw, q * dw + (wo - 1) * sw + 1, sw)
 
 
 @dataclass(frozen=True)
-class _Geometry(Window):
+class _Geometry(ConvGeometry):
     """The shape of one 2-D convolution, shared by its three ops.
 
     ``in_size`` (H, W) is the convolution's input (a transposed convolution's output), ``out_size``
@@ -58,11 +33,8 @@ class _Geometry(Window):
     columns (C, kH, kW, Ho, Wo, N), a padded batch (C, H, W, N). Each tap then copies runs of Wo*N
     numbers (stride 1) or N, where a batch-first layout copies rows of only Wo, and a convolution's
     output is an NCHW view of (O, Ho, Wo, N) memory that ReLU, pooling and the next convolution read
-    in runs of N too (``neurona.ops.layout``). Measured against batch-first columns for images of
-    28 x 28 pixels and more: a LeNet-5 training step 7 % faster, a 3x32x32 ConvNet's 9 %.
+    in runs of N too (``neurona.ops.kernels.layout``). benchmarks/README.md has the measurements.
     """
-
-    groups: int
 
     @staticmethod
     def layout(n: int, size: tuple[int, int]) -> tuple[int, ...]:
@@ -114,8 +86,8 @@ def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
             cols[:, p, q] = channel_major[index]
     else:
         # In two passes, the mirror of _col2im's: for each kernel column q, one copy of the strip its taps
-        # read, whose kH taps are then whole contiguous rows of it (LeNet-5's first layer: 0.24 -> 0.16 ms;
-        # one strided copy per tap moves rows of only Wo numbers).
+        # read, whose kH taps are then whole contiguous rows of it (one strided copy per
+        # tap would move rows of only Wo numbers).
         strip = np.empty((c, *geom.layout(n, (hp, geom.out_size[1]))), dtype=x.dtype)
         for q, columns, taps in geom.strips():
             np.copyto(strip, channel_major[columns])
@@ -134,8 +106,7 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
     In two passes, rows then columns: for each kernel column q, the kH taps (p, q) are added into a
     strip as wide as the output (Wo), each at its rows, then the strip is added into the padded input
     at the columns q reads. A tap's rows are whole contiguous rows of the strip, so the kH kW adds
-    run at the speed of contiguous ones; only kW adds go to strided columns (measured 1.3-1.5x
-    faster than adding every tap at its columns directly)."""
+    run at the speed of contiguous ones; only kW adds go to strided columns."""
     c, n = cols.shape[0], cols.shape[-1]
     (h, w), (top, left), wo = geom.in_size, geom.padding, geom.out_size[1]
     padded = np.zeros((c, *geom.layout(n, geom.padded_size)), dtype=cols.dtype)  # channel-major, like cols
@@ -154,7 +125,7 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
                 else:
                     strip[rows] += cols[:, p, q]
             padded[columns] += strip
-    # NCHW seen over the channel-major memory (neurona.ops.layout): a pooling's gradient, a ReLU or the
+    # NCHW seen over the channel-major memory (neurona.ops.kernels.layout): a pooling's gradient, a ReLU or the
     # next convolution read it in this order again, so a transposing copy here would be undone there
     interior = padded[_interior(geom, top, left, h, w)]
     return geom.to_nchw(interior if interior.shape == padded.shape else interior.copy(order="K"))

@@ -1,4 +1,4 @@
-"""Memory order (ops/layout.py): a convolution hands on its channel-major result as an NCHW view, and
+"""Memory order (ops/kernels/layout.py): a convolution hands on its channel-major result as an NCHW view, and
 ReLU, pooling and the gradients that flow back keep that order. Values and gradients must not depend
 on the layout, and the order must actually be kept (otherwise every op pays a strided copy)."""
 
@@ -11,7 +11,7 @@ import neurona as nr
 import neurona.functional as F
 from neurona.autograd import grad
 from neurona.ops.conv import conv2d
-from neurona.ops.layout import empty_in_order_of, in_order_of, memory_order, view_in_order_of
+from neurona.ops.kernels.layout import empty_in_order_of, in_order_of, memory_order, view_in_order_of
 
 
 def _batch_last(shape, seed=0):

@@ -1,20 +1,17 @@
-"""Memory order: arrays made by an op follow the memory order of the arrays they come from.
+"""Memory order inside the kernels: arrays a kernel makes follow the memory order of its inputs.
 
 NumPy arrays need not be C-ordered: a transposed view is as good an array as any, and every NumPy
 function handles it. What differs is speed. An elementwise op runs its inner loop along the axis
 that is contiguous in memory; when all its operands agree on that axis the loop is long and
 vectorised, when they disagree one of them is read or written with a stride, element by element.
 
-A convolution computes its output in a channel-major layout, (C, H, W, N) for small images (see
-``neurona.ops.im2col._Geometry``), and hands it on as an (N, C, H, W) *view* of that memory instead
-of copying it to C order. The ops after it keep that order: ReLU compares against zeros laid out
-like its input, pooling copies its taps and allocates its winners in that order, and the gradients
-flowing back come out in it too, so the convolution's backward, which wants its output gradient
-channel-major again, gets it without a copy. Where orders meet (a C-ordered gradient from
-``Flatten`` reaching ReLU's mask), the gradient is put in the mask's order first (``in_order_of``):
-one copy, instead of a product that reads one operand element by element. (LeNet-5: the second
-convolution, its ReLU and pooling ran 158 -> 68 us forward; torch keeps its own blocked layouts
-inside oneDNN for the same reason.)
+The convolution kernels compute their output channel-major, (C, H, W, N) (``kernels.im2col``), and
+hand it on as an (N, C, H, W) *view* of that memory. Reference ops keep their input's order where
+NumPy does by itself (ufuncs and ``*_like`` allocate in the input's order); the ReLU and pooling
+kernels go further with the helpers here: zeros laid out like the input, a gradient put in the
+order of the mask it meets (``in_order_of``: one copy, instead of a product that reads one operand
+element by element), a scatter allocated in its input's order. torch keeps blocked layouts inside
+oneDNN for the same reason.
 """
 
 from __future__ import annotations
