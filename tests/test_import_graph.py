@@ -5,7 +5,8 @@ importing module A runs ``import B`` (or ``from B import ...``) at module level,
 function body, and outside ``if TYPE_CHECKING:`` blocks, which never run. Imports inside functions are
 deferred to call time and are left out, as are the parent packages Python imports on the way.
 ``from package import name`` counts as an import of ``package.name`` when that is a module, else of
-``package``.
+``package``. Inside ``neurona.rl`` the imports in functions count too: no agent module may reach back
+to another through a deferred import (the registry sits above the agents).
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ class OneCycleLR(LRScheduler):
     the momentum (SGD, RMSprop) or beta1 (Adam family) moves the opposite way, between
     ``max_momentum`` and ``base_momentum``.
 
+    Closed form: in a phase running from step s_0 to s_1 from rate a to rate b, at step t with
+    p = (t - s_0) / (s_1 - s_0), lr_t = b + (a - b) * (1 + cos(pi * p)) / 2 ('cos') or a + (b - a) * p
+    ('linear'); the warm-up ends at step pct_start * total_steps - 1, the last phase at total_steps - 1.
+
     Parameters
     ----------
     optimizer : Optimizer
