@@ -2,7 +2,6 @@
 torch), updates build no graph and keep dtypes, gradients are never written to, bad settings fail clearly."""
 
 import copy
-import warnings
 
 import numpy as np
 import pytest
@@ -288,31 +287,6 @@ def test_named_parameters_and_repr():
     assert opt.param_groups[0]["param_names"] == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert opt.state_dict()["param_groups"][0]["param_names"][0] == "0.weight"
     assert repr(opt).startswith("SGD (\nParameter Group 0\n    dampening: 0\n")
-
-
-def test_scheduler_warns_only_when_stepped_before_the_optimizer():
-    class PlainSGD(optim.Optimizer):  # a student's own optimiser with its own step()
-        def __init__(self, params, lr):
-            super().__init__(params, dict(lr=lr))
-
-        def step(self, closure=None):
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        p.data -= group["lr"] * p.grad.data
-
-    model = nn.Linear(2, 1)
-    for make in (lambda: optim.SGD(model.parameters(), lr=0.1), lambda: PlainSGD(model.parameters(), 0.1)):
-        opt = make()
-        sched = optim.lr_scheduler.StepLR(opt, step_size=1)
-        with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`"):
-            sched.step()
-        opt = make()
-        sched = optim.lr_scheduler.StepLR(opt, step_size=1)
-        opt.step()
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            sched.step()
 
 
 # ---- errors ------------------------------------------------------------------------------------------------

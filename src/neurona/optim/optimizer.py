@@ -12,7 +12,6 @@ object identity and a torch optimiser's state dict loads directly.
 from __future__ import annotations
 
 import copy
-import functools
 import numbers
 import warnings
 from collections import defaultdict
@@ -48,7 +47,6 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        self._opt_called = False
         self._check_group(defaults)
         if isinstance(params, Tensor):
             raise TypeError(
@@ -66,13 +64,6 @@ class Optimizer:
     @property
     def _name(self) -> str:
         return type(self).__name__
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # A subclass with its own step(): still record that it ran, so an LR scheduler can warn when
-        # scheduler.step() is called before optimizer.step() (which skips the first learning rate).
-        super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:
-            cls.step = _records_call(cls.__dict__["step"])
 
     # ---- parameter groups ----------------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -160,7 +151,6 @@ class Optimizer:
                         f"of shape {fmt_shape(grad.shape)}"
                     )
                 self.update(p.data, grad, self.state[p], group)
-        self._opt_called = True
         return loss
 
     def update(
@@ -257,15 +247,6 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines) + "\n)"
-
-
-def _records_call(step: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(step)
-    def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
-        self._opt_called = True
-        return step(self, *args, **kwargs)
-
-    return wrapper
 
 
 def _number(optimizer: str, name: str, value: Any) -> float:

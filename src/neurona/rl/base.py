@@ -2,8 +2,9 @@
 
 An agent owns one ``model`` (a neurona Module) that holds all its weights. ``agent.save(path)`` writes
 that model (and its optimiser) to a safetensors checkpoint whose metadata records the agent's class
-and every constructor argument, so ``load_agent(path)`` rebuilds the same agent without being told
-what it is.
+and every constructor argument, so ``DQN.load(path)`` rebuilds the same agent, and
+:func:`neurona.rl.registry.load_agent` does so without being told what it is. This module knows no
+concrete agent: the agents build on it, and the registry sits above them.
 """
 
 from __future__ import annotations
@@ -99,15 +100,15 @@ class Agent:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Agent:
-        """A new agent built from the hyper-parameters stored in ``path``, with its weights and optimiser state."""
-        meta = _read_meta(path)
-        if meta["class"] != cls.__name__ and cls is not Agent:
+        """A new agent of this class built from the hyper-parameters stored in ``path``, with its weights
+        and optimiser state. To load an agent without knowing its class, use :func:`neurona.rl.load_agent`."""
+        meta = read_agent_meta(path)
+        if meta.get("class") != cls.__name__:
             raise CheckpointError(
-                f"{path} holds a {meta['class']} agent, not a {cls.__name__}; load it with "
-                f"neurona.rl.{meta['class']}.load or neurona.rl.load_agent"
+                f"{path} holds a {meta.get('class')} agent, which {cls.__name__}.load cannot build; load it "
+                f"with neurona.rl.{meta.get('class')}.load or neurona.rl.load_agent"
             )
-        agent_cls = _agent_classes()[meta["agent"]]
-        agent = agent_cls(**meta["hparams"])
+        agent = cls(**meta["hparams"])
         io.load(path, agent.model, agent.optimizer)
         agent.set_extra_state(meta.get("state") or {})
         agent._after_load()
@@ -117,12 +118,8 @@ class Agent:
         """Hook for agents with derived weights (DQN's target network)."""
 
 
-def load_agent(path: str | os.PathLike) -> Agent:
-    """Rebuild whichever agent (DQN, REINFORCE, A2C) ``agent.save`` wrote to ``path``."""
-    return Agent.load(path)
-
-
-def _read_meta(path: str | os.PathLike) -> dict[str, Any]:
+def read_agent_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The ``rl`` metadata that :meth:`Agent.save` wrote to ``path`` (class, hyper-parameters, counters)."""
     ckpt = io.load(path)
     meta = ckpt.extra.get("rl")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -130,17 +127,7 @@ def _read_meta(path: str | os.PathLike) -> dict[str, Any]:
             f"{path} is a neurona checkpoint but not an RL agent (its metadata has no 'rl' entry); "
             "agents are saved with agent.save(path)"
         )
-    if meta.get("agent") not in _agent_classes():
-        raise CheckpointError(f"{path} holds an agent of unknown kind {meta.get('agent')!r}")
     return meta
-
-
-def _agent_classes() -> dict[str, type[Agent]]:
-    from neurona.rl.a2c import A2C
-    from neurona.rl.dqn import DQN
-    from neurona.rl.reinforce import REINFORCE
-
-    return {"dqn": DQN, "reinforce": REINFORCE, "a2c": A2C}
 
 
 def mlp(widths: list[int], activation: str) -> MLP:

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import ConfigError
-from neurona.rl.base import Agent, load_agent
+from neurona.rl.base import Agent
 from neurona.rl.envs import check_env_id, make_env, space_sizes
+from neurona.rl.registry import load_agent
 
 # seeds of the episodes: training uses seed (+ i for vector copy i), the in-training evaluations
 # seed + VALIDATION_SEED + k (and seed + CONFIRM_SEED + k to confirm a validation that reached the

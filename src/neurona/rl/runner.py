@@ -37,7 +37,6 @@ import numpy as np
 from neurona.errors import ConfigError
 from neurona.rl.a2c import A2C, RolloutState, collect_rollout
 from neurona.rl.base import Agent
-from neurona.rl.dqn import DQN
 from neurona.rl.envs import check_env_id, make_env, make_vector_env, require_gymnasium, space_sizes
 from neurona.rl.evaluation import (
     CONFIRM_SEED,
@@ -48,10 +47,8 @@ from neurona.rl.evaluation import (
     single_threaded_blas,
 )
 from neurona.rl.presets import DEFAULT_STEPS, PRESETS, TARGETS
-from neurona.rl.reinforce import REINFORCE
+from neurona.rl.registry import agent_class
 from neurona.train.history import atomic_write_text
-
-AGENTS: dict[str, type[Agent]] = {"dqn": DQN, "reinforce": REINFORCE, "a2c": A2C}
 
 MOVING_AVERAGE = 20
 
@@ -86,12 +83,6 @@ class RunResult:
 # --------------------------------------------------------------------------------------------------
 # Checking the arguments
 # --------------------------------------------------------------------------------------------------
-def _agent_class(name: Any) -> type[Agent]:
-    if not isinstance(name, str) or name.lower() not in AGENTS:
-        raise ConfigError(f"unknown agent {name!r}; choose one of {', '.join(repr(a) for a in AGENTS)}")
-    return AGENTS[name.lower()]
-
-
 def _check_budget(name: str, value: Any, kind: type = int) -> None:
     if value is None:
         return
@@ -331,7 +322,7 @@ def train(
     >>> result.eval_mean >= 475                                   # doctest: +SKIP
     True
     """
-    agent_cls = _agent_class(agent)
+    agent_cls = agent_class(agent)
     check_env_id(env_id)
     _check_budget("episodes", episodes)
     _check_budget("steps", steps)

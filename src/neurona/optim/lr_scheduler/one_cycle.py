@@ -1,86 +1,13 @@
-"""Cyclic schedules (cosine warm restarts, one-cycle) and the metric-driven ReduceLROnPlateau.
-
-Part of :mod:`neurona.optim.lr_scheduler`, which re-exports them; import them from there.
-"""
+"""``OneCycleLR``: the 1cycle policy, warm-up then annealing, with momentum moving the other way."""
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from neurona.errors import ConfigError
-from neurona.optim.lr_scheduler import EPOCH_DEPRECATION_WARNING, LRScheduler
+from neurona.optim.lr_scheduler.base import LRScheduler
 from neurona.optim.optimizer import Optimizer
-
-
-class CosineAnnealingWarmRestarts(LRScheduler):
-    r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter, 2017).
-
-    lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, where T_cur counts the
-    epochs since the last restart and the i-th cycle lasts T_i = T_0 * T_mult^i epochs.
-    ``step(epoch)`` accepts a fractional epoch, to update every batch:
-    ``sched.step(epoch + i / iters_per_epoch)``.
-
-    Parameters
-    ----------
-    optimizer : Optimizer
-    T_0 : int
-        Length of the first cycle, in epochs.
-    T_mult : int, default 1
-        Factor by which each cycle is longer than the one before.
-    eta_min : float, default 0
-    last_epoch : int, default -1
-    """
-
-    def __init__(
-        self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1
-    ) -> None:
-        if not isinstance(T_0, int) or T_0 <= 0:
-            raise ConfigError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0!r}")
-        if not isinstance(T_mult, int) or T_mult < 1:
-            raise ConfigError(f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, got {T_mult!r}")
-        if not isinstance(eta_min, (float, int)):
-            raise ConfigError(f"CosineAnnealingWarmRestarts: expected a number eta_min, got {eta_min!r}")
-        self.T_0 = T_0
-        self.T_i = T_0
-        self.T_mult = T_mult
-        self.eta_min = eta_min
-        self.T_cur = last_epoch
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [
-            self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
-            for base_lr in self.base_lrs
-        ]
-
-    def step(self, epoch: float | None = None) -> None:
-        if epoch is None and self.last_epoch < 0:
-            epoch = 0
-        if epoch is None:
-            epoch = self.last_epoch + 1
-            self.T_cur = self.T_cur + 1
-            if self.T_cur >= self.T_i:
-                self.T_cur = self.T_cur % self.T_i
-                self.T_i = self.T_i * self.T_mult
-        else:
-            if epoch < 0:
-                raise ValueError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, got {epoch}")
-            if epoch >= self.T_0:
-                if self.T_mult == 1:
-                    self.T_cur = epoch % self.T_0
-                else:  # which cycle n holds this epoch: T_0 * (T_mult^n - 1) / (T_mult - 1) <= epoch
-                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
-                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
-                    self.T_i = self.T_0 * self.T_mult**n
-            else:
-                self.T_i = self.T_0
-                self.T_cur = epoch
-        self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = self._current_lrs()
 
 
 class OneCycleLR(LRScheduler):
@@ -92,6 +19,10 @@ class OneCycleLR(LRScheduler):
     lr comes back to the start symmetrically before a final annealing phase. With ``cycle_momentum``
     the momentum (SGD, RMSprop) or beta1 (Adam family) moves the opposite way, between
     ``max_momentum`` and ``base_momentum``.
+
+    Closed form: in a phase running from step s_0 to s_1 from rate a to rate b, at step t with
+    p = (t - s_0) / (s_1 - s_0), lr_t = b + (a - b) * (1 + cos(pi * p)) / 2 ('cos') or a + (b - a) * p
+    ('linear'); the warm-up ends at step pct_start * total_steps - 1, the last phase at total_steps - 1.
 
     Parameters
     ----------
@@ -255,131 +186,6 @@ class OneCycleLR(LRScheduler):
                 else:
                     group["momentum"] = momentum
         return lrs
-
-
-class ReduceLROnPlateau(LRScheduler):
-    """Reduce the learning rate when a metric has stopped improving: ``sched.step(val_loss)`` each epoch.
-
-    After more than ``patience`` epochs without improvement (in ``mode`` 'min' or 'max', by more than
-    ``threshold``, relative or absolute per ``threshold_mode``), lr <- max(lr * factor, min_lr), then
-    wait ``cooldown`` epochs before counting again. Changes smaller than ``eps`` are ignored.
-
-    Parameters
-    ----------
-    optimizer : Optimizer
-    mode : {'min', 'max'}, default 'min'
-    factor : float, default 0.1
-    patience : int, default 10
-    threshold : float, default 1e-4
-    threshold_mode : {'rel', 'abs'}, default 'rel'
-    cooldown : int, default 0
-    min_lr : float or list of float, default 0
-    eps : float, default 1e-8
-    """
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        mode: str = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        threshold_mode: str = "rel",
-        cooldown: int = 0,
-        min_lr: list[float] | float = 0,
-        eps: float = 1e-8,
-    ) -> None:
-        if factor >= 1.0:
-            raise ConfigError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
-        self.factor = factor
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"ReduceLROnPlateau: {type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != len(optimizer.param_groups):
-                raise ConfigError(
-                    f"ReduceLROnPlateau: expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}"
-                )
-            self.default_min_lr = None
-            self.min_lrs = list(min_lr)
-        else:
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * len(optimizer.param_groups)
-        self.patience = patience
-        self.cooldown = cooldown
-        self.eps = eps
-        self.last_epoch = 0
-        self._last_lr = self._current_lrs()
-        self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
-        self._reset()
-
-    def _reset(self) -> None:
-        self.best = self.mode_worse
-        self.cooldown_counter = 0
-        self.num_bad_epochs = 0
-
-    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
-        """Record this epoch's metric (e.g. the validation loss) and reduce the lr if it has plateaued."""
-        current = float(metrics)
-        if epoch is not None:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        if self._is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.in_cooldown:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0  # ignore bad epochs while cooling down
-        if self.num_bad_epochs > self.patience:
-            self._reduce_lr()
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = self._current_lrs()
-
-    def _reduce_lr(self) -> None:
-        if len(self.optimizer.param_groups) != len(self.min_lrs):
-            if self.default_min_lr is None:
-                raise RuntimeError(
-                    f"ReduceLROnPlateau: the optimizer has {len(self.optimizer.param_groups)} param groups "
-                    f"but min_lr lists {len(self.min_lrs)}; update `min_lrs` after adding a param group"
-                )
-            self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
-        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
-            old_lr = float(group["lr"])
-            new_lr = max(old_lr * self.factor, min_lr)
-            if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
-
-    @property
-    def in_cooldown(self) -> bool:
-        return self.cooldown_counter > 0
-
-    def _is_better(self, a: float, best: float) -> bool:
-        if self.mode == "min" and self.threshold_mode == "rel":
-            return a < best * (1.0 - self.threshold)
-        if self.mode == "min":
-            return a < best - self.threshold
-        if self.threshold_mode == "rel":
-            return a > best * (self.threshold + 1.0)
-        return a > best + self.threshold
-
-    def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
-        if mode not in ("min", "max"):
-            raise ConfigError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ConfigError(
-                f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
-            )
-        self.mode_worse = math.inf if mode == "min" else -math.inf
-        self.mode = mode
-        self.threshold = threshold
-        self.threshold_mode = threshold_mode
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
-        self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
