@@ -41,6 +41,12 @@ def load_revision(rev: str):
     return importlib.import_module("neurona_ref")
 
 
+def _parts(nr):
+    """The package's nn and functional modules (``import neurona`` alone does not load functional)."""
+    name = nr.__name__
+    return importlib.import_module(f"{name}.nn"), importlib.import_module(f"{name}.functional")
+
+
 def mlp_step(nr, rng_seed: int = 0):
     rng = np.random.default_rng(rng_seed)
     x, y = rng.standard_normal((128, 784)).astype(np.float32), rng.integers(0, 10, 128)
@@ -49,7 +55,7 @@ def mlp_step(nr, rng_seed: int = 0):
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         params.append(nr.tensor(rng.uniform(-0.05, 0.05, (fan_out, fan_in)).astype(np.float32), requires_grad=True))
         params.append(nr.tensor(np.zeros(fan_out, np.float32), requires_grad=True))
-    xt, yt, F = nr.tensor(x), nr.tensor(y), nr.functional
+    (_, F), xt, yt = _parts(nr), nr.tensor(x), nr.tensor(y)
 
     def step():
         h = xt
@@ -65,7 +71,7 @@ def mlp_step(nr, rng_seed: int = 0):
 
 
 def lenet_step(nr, seed: int = 0):
-    nn, F = nr.nn, nr.functional
+    nn, F = _parts(nr)
     nr.manual_seed(seed)
     model = nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
@@ -82,7 +88,7 @@ def lenet_step(nr, seed: int = 0):
 
 def lstm_step(nr, seed: int = 0):
     nr.manual_seed(seed)
-    layer = nr.nn.LSTM(32, 128)
+    layer = _parts(nr)[0].LSTM(32, 128)
     x = nr.tensor(np.random.default_rng(seed).standard_normal((50, 32, 32)).astype(np.float32), requires_grad=True)
 
     def step():

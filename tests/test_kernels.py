@@ -4,11 +4,16 @@ float32 and float64; each form an autotuned kernel can choose is checked on its 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import neurona as nr
 import neurona.functional as F
+from neurona import nn
 from neurona.ops import conv as conv_ops
 from neurona.ops import pool as pool_ops
 from neurona.ops import rnn as rnn_ops
@@ -142,26 +147,35 @@ def test_every_kernel_is_registered_for_a_reference_and_tested_here():
     assert set(registered()) == tested
     for reference, kernel in registered().items():
         assert kernel.reference is reference
-        assert select(reference) is kernel
+        with use_kernels(True):
+            assert select(reference) is kernel
         with use_kernels(False):
             assert select(reference) is reference
 
 
 def test_the_switch_is_one_flag_and_restores_after_a_block():
-    assert nr.kernels_enabled()
+    before = nr.kernels_enabled()
     with nr.use_kernels(False):
         assert not nr.kernels_enabled()
         with nr.use_kernels(True):
             assert nr.kernels_enabled()
         assert not nr.kernels_enabled()
-    assert nr.kernels_enabled()
+    assert nr.kernels_enabled() == before
+
+
+@pytest.mark.parametrize("value, enabled", [("0", False), ("off", False), ("1", True), ("", True)])
+def test_the_environment_variable_sets_the_default(value, enabled):
+    code = "import neurona; print(neurona.kernels_enabled())"
+    env = {**os.environ, "NEURONA_KERNELS": value}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == str(enabled)
 
 
 def test_kernels_off_gives_higher_order_gradients_through_recurrent_layers():
     """The fused kernels are differentiable once; the reference cell loop to any order."""
-    layer = nr.nn.GRU(3, 4).double()
+    layer = nn.GRU(3, 4).double()
     x = nr.randn(5, 2, 3, dtype=np.float64, requires_grad=True)
-    with pytest.raises(RuntimeError, match="differentiable once.*use_kernels"):
+    with nr.use_kernels(True), pytest.raises(RuntimeError, match="differentiable once.*use_kernels"):
         nr.autograd.grad(layer(x)[0].sum(), x, create_graph=True)
     with nr.use_kernels(False):
         (g,) = nr.autograd.grad((layer(x)[0] ** 2).sum(), x, create_graph=True)

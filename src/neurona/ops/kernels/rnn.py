@@ -121,7 +121,7 @@ class _Recurrence(Function):
         return tuple(grads)
 
 
-class RNNLayer(_Recurrence):  # the kernel of rnn_cells
+class RNNFused(_Recurrence):  # the kernel of rnn_cells
     """Elman RNN over a sequence, as torch.nn.RNN:
 
         h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),    act = tanh or relu
@@ -171,7 +171,7 @@ class RNNLayer(_Recurrence):  # the kernel of rnn_cells
         return self._gradients(ctx, da, da, dh_next)
 
 
-class LSTMLayer(_Recurrence):
+class LSTMFused(_Recurrence):
     """Long short-term memory over a sequence, as torch.nn.LSTM (gate blocks i, f, g, o):
 
         i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)      input gate
@@ -304,7 +304,7 @@ class LSTMLayer(_Recurrence):
         return tuple(None if g is None or not need else np.ascontiguousarray(g) for g, need in zip(grads, needs))
 
 
-class GRULayer(_Recurrence):
+class GRUFused(_Recurrence):
     """Gated recurrent unit over a sequence, as torch.nn.GRU (gate blocks r, z, n):
 
         r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)      reset gate
@@ -395,7 +395,7 @@ class GRULayer(_Recurrence):
 def rnn_fused(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False):
     """``rnn_cells`` as one fused op: (h_1 .. h_T (T, N, H), h_T)."""
     biases = () if b_ih is None else (b_ih, b_hh)
-    y = RNNLayer.apply(x, h0, w_ih, w_hh, *biases, nonlinearity=nonlinearity, reverse=reverse)
+    y = RNNFused.apply(x, h0, w_ih, w_hh, *biases, nonlinearity=nonlinearity, reverse=reverse)
     return y, y[0 if reverse else -1]
 
 
@@ -403,7 +403,7 @@ def rnn_fused(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reve
 def lstm_fused(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     """``lstm_cells`` as one fused op: (h_1 .. h_T (T, N, H), h_T, c_T)."""
     biases = () if b_ih is None else (b_ih, b_hh)
-    y, c = LSTMLayer.apply(x, h0, c0, w_ih, w_hh, *biases, reverse=reverse)
+    y, c = LSTMFused.apply(x, h0, c0, w_ih, w_hh, *biases, reverse=reverse)
     return y, y[0 if reverse else -1], c
 
 
@@ -411,5 +411,5 @@ def lstm_fused(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
 def gru_fused(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     """``gru_cells`` as one fused op: (h_1 .. h_T (T, N, H), h_T)."""
     biases = () if b_ih is None else (b_ih, b_hh)
-    y = GRULayer.apply(x, h0, w_ih, w_hh, *biases, reverse=reverse)
+    y = GRUFused.apply(x, h0, w_ih, w_hh, *biases, reverse=reverse)
     return y, y[0 if reverse else -1]
