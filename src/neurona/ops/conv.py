@@ -17,8 +17,8 @@ transposed convolution is simply the input-gradient of a convolution, with the v
 layout: torch's (in, out/groups, kH, kW) for ``conv_transpose2d`` is (O, C/G, kH, kW) above.
 
 The arithmetic is one matrix product per group. ``_columns`` is im2col: the windows of the padded
-input (``Window.windows``, a view) copied into one row per output pixel, (N Ho Wo, C/G kH kW);
-then  y = columns @ W^T.  ``ConvTranspose`` multiplies the other way and adds every tap's columns
+input (``Window.windows``, a view) copied into one column per output pixel, (C/G kH kW, N Ho Wo);
+then  y = W @ columns.  ``ConvTranspose`` multiplies the other way and adds every tap's columns
 back into the padded input (col2im). The fast forms (batch-last columns, per-row products) are
 kernels in ``neurona.ops.kernels.conv``. 1-D convolutions are 2-D ones with a height of 1.
 """
@@ -47,22 +47,22 @@ class ConvGeometry(Window):
 
 
 def _columns(x: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    """im2col: x (N, C, H, W) -> (G, N Ho Wo, C/G kH kW), row (n, i, j) holding the window of output pixel (i, j)."""
+    """im2col: x (N, C, H, W) -> (G, C/G kH kW, N Ho Wo); column (n, i, j) holds output pixel (i, j)'s window."""
     n, c, g = x.shape[0], x.shape[1], geom.groups
     windows = geom.windows(geom.pad(x)).reshape(n, g, c // g, *geom.out_size, *geom.kernel)
-    return windows.transpose(1, 0, 3, 4, 2, 5, 6).reshape(g, n * geom.out_size[0] * geom.out_size[1], -1)
+    return windows.transpose(1, 2, 5, 6, 0, 3, 4).reshape(g, (c // g) * geom.kernel[0] * geom.kernel[1], -1)
 
 
 def _pixels(u: np.ndarray, g: int) -> np.ndarray:
-    """An output-shaped u (N, O, Ho, Wo) as one row per output pixel and group: (G, N Ho Wo, O/G)."""
+    """An output-shaped u (N, O, Ho, Wo) as one column per output pixel, per group: (G, O/G, N Ho Wo)."""
     n, o = u.shape[:2]
-    return u.reshape(n, g, o // g, -1).transpose(1, 0, 3, 2).reshape(g, -1, o // g)
+    return u.reshape(n, g, o // g, -1).transpose(1, 2, 0, 3).reshape(g, o // g, -1)
 
 
-def _image(rows: np.ndarray, n: int, size: tuple[int, int]) -> np.ndarray:
-    """The inverse of ``_pixels``: (G, N Ho Wo, O/G) -> (N, O, Ho, Wo)."""
-    g, _, o = rows.shape
-    return rows.reshape(g, n, *size, o).transpose(1, 0, 4, 2, 3).reshape(n, g * o, *size)
+def _image(columns: np.ndarray, n: int, size: tuple[int, int]) -> np.ndarray:
+    """The inverse of ``_pixels``: (G, O/G, N Ho Wo) -> (N, O, Ho, Wo)."""
+    g, o, _ = columns.shape
+    return columns.reshape(g, o, n, *size).transpose(2, 0, 1, 3, 4).reshape(n, g * o, *size)
 
 
 def _weight_rows(w: np.ndarray, g: int) -> np.ndarray:
@@ -73,14 +73,13 @@ def _weight_rows(w: np.ndarray, g: int) -> np.ndarray:
 class Conv(Function):
     """y[n,o,i,j] = b[o] + sum_{c,p,q} w[o,c,p,q] x_pad[n, c', i*s + p*d, j*s + q*d]
 
-    As one GEMM per group:  y = im2col(x) (N Ho Wo, C/G kH kW) @ W^T (C/G kH kW, O/G).
+    As one GEMM per group:  y = W (O/G, C/G kH kW) @ im2col(x) (C/G kH kW, N Ho Wo).
     dL/dx = conv_transpose(g, w),  dL/dw = ConvWeight(x, g),  dL/db[o] = sum_{n,i,j} g[n,o,i,j].
     """
 
     def forward(self, ctx, x, weight, *bias):
         g = self.geom.groups
-        rows = _columns(x, self.geom) @ _weight_rows(weight, g).transpose(0, 2, 1)
-        y = _image(rows, x.shape[0], self.geom.out_size)
+        y = _image(_weight_rows(weight, g) @ _columns(x, self.geom), x.shape[0], self.geom.out_size)
         return y + bias[0].reshape(-1, 1, 1) if bias else y
 
     def backward(self, ctx, grad):
@@ -94,16 +93,16 @@ class Conv(Function):
 class ConvTranspose(Function):
     """z[n,c,h,w] = b[c] + sum_{o,p,q,i,j: i*s + p*d = h + pad_h, j*s + q*d = w + pad_w} w[o,c,p,q] u[n,o,i,j]
 
-    The adjoint of ``Conv`` in its input: columns = u (N Ho Wo, O/G) @ W (O/G, C/G kH kW), then each
+    The adjoint of ``Conv`` in its input: columns = W^T (C/G kH kW, O/G) @ u (O/G, N Ho Wo), then each
     tap's columns added back where that tap reads (col2im).
     dL/du = conv(g, w),  dL/dw = ConvWeight(g, u),  dL/db[c] = sum_{n,h,w} g[n,c,h,w].
     """
 
     def forward(self, ctx, u, weight, *bias):
         geom, n = self.geom, u.shape[0]
-        cols = _pixels(u, geom.groups) @ _weight_rows(weight, geom.groups)  # (G, N Ho Wo, C/G kH kW)
-        cols = cols.reshape(geom.groups, n, *geom.out_size, -1, *geom.kernel)  # (G, N, Ho, Wo, C/G, kH, kW)
-        taps = cols.transpose(1, 0, 4, 5, 6, 2, 3).reshape(n, -1, *geom.kernel, *geom.out_size)  # (N, C, kH, kW, Ho, Wo)
+        cols = _weight_rows(weight, geom.groups).transpose(0, 2, 1) @ _pixels(u, geom.groups)  # (G, C/G kH kW, N Ho Wo)
+        cols = cols.reshape(geom.groups, -1, *geom.kernel, n, *geom.out_size)  # (G, C/G, kH, kW, N, Ho, Wo)
+        taps = cols.transpose(4, 0, 1, 2, 3, 5, 6).reshape(n, -1, *geom.kernel, *geom.out_size)  # (N, C, kH, kW, Ho, Wo)
         z = np.zeros((n, taps.shape[1], *geom.padded_size), dtype=taps.dtype)
         for p, q, rows, columns in geom.tap_slices():
             z[:, :, rows, columns] += taps[:, :, p, q]
@@ -121,12 +120,12 @@ class ConvTranspose(Function):
 class ConvWeight(Function):
     """w'[o,c,p,q] = sum_{n,i,j} u[n,o,i,j] x_pad[n, c', i*s + p*d, j*s + q*d]   (the weight gradient)
 
-    As one GEMM per group:  w' = u^T (O/G, N Ho Wo) @ im2col(x) (N Ho Wo, C/G kH kW).
+    As one GEMM per group:  w' = u (O/G, N Ho Wo) @ im2col(x)^T (N Ho Wo, C/G kH kW).
     dL/dx = conv_transpose(u, g),  dL/du = conv(x, g).
     """
 
     def forward(self, ctx, x, u):
-        w = _pixels(u, self.geom.groups).transpose(0, 2, 1) @ _columns(x, self.geom)
+        w = _pixels(u, self.geom.groups) @ _columns(x, self.geom).transpose(0, 2, 1)
         return w.reshape(u.shape[1], x.shape[1] // self.geom.groups, *self.geom.kernel)
 
     def backward(self, ctx, grad):
