@@ -198,7 +198,6 @@ def test_aliases(row, c):
 # names in the public op surface that are not ops with a row of their own, and why
 NOT_OPS = {
     "concatenate": "an alias of cat (row 'cat', alias checked)",
-    "linear": "row 'linear' (neurona.ops.linear is F.linear)",
 }
 
 
