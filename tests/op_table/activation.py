@@ -42,6 +42,6 @@ OPS = [
     _act(
         "hardtanh", F.hardtanh, TF.hardtanh,
         [case((3, 4)), case((2, 3, 5), min_val=-0.5, max_val=0.8), case(())],
-        away_from=(-1.0, 1.0, -0.5, 0.8),
+        away_from=(-1.0, 1.0, -0.5, 0.8), integer=True,
     ),
 ]

@@ -21,7 +21,7 @@ OPS = [
          case((1, 3, 6, 7), (5, 3, 2, 4), padding="same"),
          case((2, 4, 9, 10), (4, 1, 3, 3), stride=(2, 3), padding="valid", groups=4),
          case((3, 6, 5), (2, 3, 3, 3), (2,), stride=2)],  # unbatched
-        second_order=True, **TOL,
+        integer=True, second_order=True, **TOL,
     ),
     Op(
         "conv1d", F.conv1d, TF.conv1d,
@@ -29,7 +29,7 @@ OPS = [
          case((2, 4, 11), (6, 2, 3), (6,), stride=2, padding=2, dilation=2, groups=2),
          case((1, 3, 8), (4, 3, 4), padding="same"),
          case((3, 9), (2, 3, 2))],  # unbatched
-        second_order=True, **TOL,
+        integer=True, second_order=True, **TOL,
     ),
     Op(
         "conv_transpose2d", F.conv_transpose2d, TF.conv_transpose2d,
@@ -37,13 +37,13 @@ OPS = [
          case((2, 4, 4, 3), (4, 3, 3, 3), (6,), stride=2, padding=1, output_padding=1, groups=2),
          case((1, 2, 3, 3), (2, 3, 2, 3), stride=(2, 1), dilation=(1, 2)),
          case((2, 3, 3), (2, 2, 2, 2), (2,), stride=3)],  # unbatched
-        second_order=True, **TOL,
+        integer=True, second_order=True, **TOL,
     ),
     Op(
         "conv_transpose1d", F.conv_transpose1d, TF.conv_transpose1d,
         [case((2, 3, 4), (3, 2, 3), (2,)),
          case((2, 4, 5), (4, 2, 3), (4,), stride=3, padding=1, output_padding=2, groups=2, dilation=2),
          case((3, 5), (3, 2, 2))],  # unbatched
-        second_order=True, **TOL,
+        integer=True, second_order=True, **TOL,
     ),
 ]

@@ -19,5 +19,6 @@ OPS = [
          case(_rng.integers(0, 4, (2, 3, 4)), (10, 4), padding_idx=3),
          case(_rng.integers(0, 4, (3, 5)), (10, 4), padding_idx=-1),
          case(np.array(2), (10, 4))],
+        integer=True,
     ),
 ]

@@ -20,9 +20,9 @@ OPS = [
         "linear", F.linear, TF.linear,
         [case((5, 4), (3, 4), (3,)), case((2, 3, 4), (3, 4)), case((4,), (3, 4), (3,)),
          case((2, 1, 3, 4), (3, 4), (3,))],
-        second_order=True,
+        integer=True, second_order=True,
     ),
     Op(
-        "linear frozen weight", F.linear, TF.linear, [case((5, 4), (3, 4), (3,))], grad_inputs=1,
+        "linear frozen weight", F.linear, TF.linear, [case((5, 4), (3, 4), (3,))], grad_inputs=1, integer=True,
     ),
 ]

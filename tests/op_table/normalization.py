@@ -50,5 +50,6 @@ OPS = [
     Op(
         "dropout", F.dropout, TF.dropout,
         [case((3, 4), p=0.5, training=False), case((2, 3, 5), p=0.0, training=True), case((), p=0.3, training=False)],
+        integer=True,
     ),
 ]

@@ -51,7 +51,7 @@ OPS = [
     Op("amax", nr.amax, _torch_method("amax"), DIMS, integer=True, aliases=(_method("amax"),)),
     Op("amin", nr.amin, _torch_method("amin"), DIMS, integer=True, aliases=(_method("amin"),)),
     Op(
-        "logsumexp", nr.logsumexp, _torch_method("logsumexp"), DIMS, second_order=True,
+        "logsumexp", nr.logsumexp, _torch_method("logsumexp"), DIMS, integer=True, second_order=True,
         aliases=(_method("logsumexp"),),
     ),
     Op(

@@ -129,6 +129,7 @@ OPS += [
     ),
     Op(
         "split one piece", lambda x: x.split([1, 3], 1)[1], lambda x: x.split([1, 3], 1)[1], [case((3, 4))],
+        integer=True,
     ),
     Op(
         "chunk", lambda x, chunks, dim=0: x.chunk(chunks, dim), lambda x, chunks, dim=0: x.chunk(chunks, dim),
