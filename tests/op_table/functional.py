@@ -61,7 +61,7 @@ OPS = [
     Op(
         "binary_cross_entropy weight", F.binary_cross_entropy, TF.binary_cross_entropy,
         [case(_probs, _soft, _weight), case(_probs, _labels, _weight, reduction="none")],
-        grad_inputs=2,
+        grad_inputs=2, second_order=True,
     ),
     Op(
         "binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
@@ -76,7 +76,7 @@ OPS = [
         _pos_weight(TF.binary_cross_entropy_with_logits, same_dtype_torch),
         [case(_logits, _soft, _weight, pos_weight=2.5 - _weight),
          case(_logits, _labels, _weight, reduction="none", pos_weight=2.5 - _weight)],
-        grad_inputs=2,
+        grad_inputs=2, second_order=True,
     ),
     Op(
         "kl_div", F.kl_div, TF.kl_div,
