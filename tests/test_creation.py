@@ -63,3 +63,29 @@ def test_tensor_from_a_tensor_copies_and_detaches():
     y = nr.tensor(x)
     assert not y.requires_grad and not np.shares_memory(x.numpy(), y.numpy())
     assert nr.tensor(x, dtype=nr.float64).dtype == np.float64
+
+
+def test_tensor_conversion_rules():
+    assert nr.tensor(np.ones(3)).dtype == np.float32  # float64 data becomes float32 ...
+    assert nr.tensor(np.ones(3), dtype=nr.float64).dtype == np.float64  # ... unless asked
+    assert nr.tensor([1.5, 2]).dtype == np.float32 and nr.tensor(3.5).dtype == np.float32
+    assert nr.tensor([1, 2]).dtype == np.int64 and nr.tensor(np.arange(3, dtype=np.int32)).dtype == np.int64
+    assert nr.tensor(7).dtype == np.int64 and nr.tensor(7).ndim == 0
+    assert nr.tensor([True]).dtype == np.bool_
+    assert nr.tensor(np.ones(2, np.float16), dtype=nr.float16).dtype == np.float16
+    assert nr.Tensor(np.ones(2)).dtype == np.float32
+    with pytest.raises(TypeError, match="cannot make a Tensor from data of dtype"):
+        nr.tensor(["a", "b"])
+    x = nr.ones(2)
+    assert (
+        x.double().dtype == np.float64
+        and x.double().float().dtype == np.float32
+        and x.long().dtype == np.int64
+    )
+
+
+def test_tensor_copies_its_data():
+    a = np.ones(3, dtype=np.float32)
+    t = nr.tensor(a)
+    a[0] = 5.0
+    assert t.numpy()[0] == 1.0

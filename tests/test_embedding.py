@@ -1,5 +1,6 @@
-"""Embedding against torch.nn.Embedding: lookups, gradients with repeated indices and padding_idx,
-double backward, init and errors."""
+"""Embedding (ops/embedding.py and the nn.Embedding layer) beyond the op table (tests/op_table/embedding.py,
+which checks F.embedding's values, gradients (repeats, padding_idx), finite differences and dtypes against
+torch): the layer against torch.nn.Embedding, the padding row, double backward, init and errors."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,6 @@ import torch
 
 import neurona as nr
 from neurona import nn
-from neurona.autograd import gradcheck
 from neurona.errors import DTypeError
 from neurona.ops.embedding import embedding
 
@@ -16,10 +16,10 @@ V, D = 10, 4
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("padding_idx", [None, 0, 3, -1])
-@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4), ()])
-def test_parity_with_torch(shape, padding_idx, dtype):
+@pytest.mark.parametrize("padding_idx", [None, 3])
+def test_layer_parity_with_torch(padding_idx, dtype):
     rng = np.random.default_rng(0)
+    shape = (3, 5)
     torch_layer = torch.nn.Embedding(V, D, padding_idx=padding_idx).to(torch.float64 if dtype == np.float64 else torch.float32)
     layer = nn.Embedding(V, D, padding_idx=padding_idx).to(dtype)
     layer.load_state_dict(torch_layer.state_dict())
@@ -69,12 +69,12 @@ def test_int32_and_list_indices():
     np.testing.assert_array_equal(layer([3, 1]).numpy(), expected)
 
 
-def test_gradcheck_and_double_backward_match_torch():
+def test_double_backward_matches_torch():
+    """The backward of a lookup is itself differentiable (a scatter whose backward is a lookup)."""
     rng = np.random.default_rng(1)
     w = rng.standard_normal((V, D))
     idx = np.array([[1, 3, 1], [0, 3, 7]])
     weight = nr.tensor(w, dtype=np.float64, requires_grad=True)
-    assert gradcheck(lambda t: embedding(idx, t) ** 2, [weight])  # padding rows get no gradient by design
     c, v = rng.standard_normal((2, 3, D)), rng.standard_normal((V, D))
     (g,) = nr.autograd.grad((embedding(idx, weight, padding_idx=3) ** 2 * nr.tensor(c, dtype=np.float64)).sum(),
                             weight, create_graph=True)

@@ -82,4 +82,5 @@ from neurona.ops.shape import (
     unsqueeze,
 )
 
-__all__ = [name for name, value in dict(globals()).items() if not name.startswith("_") and not isinstance(value, ModuleType)]
+__all__ = [name for name, value in dict(globals()).items()
+           if not name.startswith("_") and not isinstance(value, ModuleType) and value is not ModuleType]

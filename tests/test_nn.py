@@ -1,6 +1,6 @@
-"""softmax, log_softmax, cross_entropy and nll_loss against torch: every option of the losses (class
-indices and probabilities, weight, ignore_index, label_smoothing, reductions, K-dimensional inputs)
-and their errors."""
+"""softmax, log_softmax, cross_entropy and nll_loss (ops/nn.py) beyond the op table (tests/op_table/nn.py,
+which checks their options, reductions and K-dimensional inputs against torch): large and masked logits,
+target types, and the errors."""
 
 import numpy as np
 import pytest
@@ -13,19 +13,6 @@ from neurona.errors import DTypeError, ShapeError
 from parity import check_parity
 
 DTYPES = [np.float32, np.float64]
-REDUCTIONS = ["mean", "sum", "none"]
-
-SOFTMAX_CASES = [((3, 4), -1), ((3, 4), 0), ((2, 3, 5), 1), ((2, 3, 5), -1), ((5,), 0), ((1, 1), 1)]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape,dim", SOFTMAX_CASES, ids=str)
-def test_softmax_and_log_softmax(shape, dim, dtype):
-    check_parity(lambda x: x.softmax(dim), lambda x: x.softmax(dim), [shape], dtype)
-    check_parity(lambda x: nr.softmax(x, dim), lambda x: torch.softmax(x, dim), [shape], dtype)
-    check_parity(lambda x: F.softmax(x, dim), lambda x: TF.softmax(x, dim), [shape], dtype)
-    check_parity(lambda x: x.log_softmax(dim), lambda x: x.log_softmax(dim), [shape], dtype)
-    check_parity(lambda x: F.log_softmax(x, dim), lambda x: TF.log_softmax(x, dim), [shape], dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -42,64 +29,6 @@ def test_softmax_is_stable_for_large_logits(dtype):
         )
 
 
-CE_OPTIONS = {
-    "plain": {},
-    "label_smoothing": {"label_smoothing": 0.15},
-    "ignore_index": {"ignore_index": 2},
-    "weight": {"weight": True},
-    "all": {"weight": True, "ignore_index": 0, "label_smoothing": 0.1},
-    "full smoothing": {"label_smoothing": 1.0},
-}
-TARGETS = {  # class indices per input shape; they include the ignored classes 0 and 2
-    (6, 4): np.array([0, 2, 1, 3, 2, 0]),
-    (2, 4, 5): np.array([[0, 1, 2, 3, 3], [2, 2, 1, 0, 1]]),
-    (2, 4, 2, 3): np.array([[[0, 1, 2], [3, 3, 0]], [[2, 2, 1], [0, 1, 3]]]),
-    (4,): np.array(2),
-}
-
-
-def _weight_kw(options, dtype):
-    weight = np.array([0.5, 2.0, 1.0, 1.5], dtype=dtype)
-    nkw, tkw = dict(options), dict(options)
-    if options.get("weight"):
-        nkw["weight"], tkw["weight"] = nr.tensor(weight, dtype=dtype), torch.tensor(weight)
-    return nkw, tkw
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("options", CE_OPTIONS)
-@pytest.mark.parametrize("shape", TARGETS, ids=str)
-def test_cross_entropy_class_indices(shape, options, reduction, dtype):
-    nkw, tkw = _weight_kw(CE_OPTIONS[options], dtype)
-    check_parity(
-        lambda x, t: F.cross_entropy(x, t, reduction=reduction, **nkw),
-        lambda x, t: TF.cross_entropy(x, t, reduction=reduction, **tkw),
-        [shape, TARGETS[shape]],
-        dtype,
-    )
-
-
-PROBABILITY_SHAPES = [(5, 4), (2, 4, 3), (4,)]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("options", ["plain", "label_smoothing", "weight"])
-@pytest.mark.parametrize("shape", PROBABILITY_SHAPES, ids=str)
-def test_cross_entropy_probabilities(shape, options, reduction, dtype):
-    nkw, tkw = _weight_kw(CE_OPTIONS[options], dtype)
-    batch = () if len(shape) == 1 else (shape[0], *shape[2:])
-    probs = np.moveaxis(np.random.default_rng(2).dirichlet(np.ones(4), batch), -1, min(1, len(batch)))
-    check_parity(
-        lambda x, p: F.cross_entropy(x, p, reduction=reduction, **nkw),
-        lambda x, p: TF.cross_entropy(x, p, reduction=reduction, **tkw),
-        [shape, probs],
-        dtype,
-        grad_inputs=1,
-    )
-
-
 def test_cross_entropy_accepts_numpy_and_list_targets_and_default_ignore_index():
     target = [1, -100, 3]
     for t in (target, np.array(target), nr.tensor(target)):
@@ -109,31 +38,6 @@ def test_cross_entropy_accepts_numpy_and_list_targets_and_default_ignore_index()
             [(3, 4)],
             np.float64,
         )
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("options", ["plain", "ignore_index", "weight", "weight and ignore_index"])
-@pytest.mark.parametrize("shape", [(6, 4), (2, 4, 5), (4,)], ids=str)
-def test_nll_loss(shape, options, reduction, dtype):
-    nkw, tkw = _weight_kw({"ignore_index": 2} if "ignore_index" in options else {}, dtype)
-    if "weight" in options:
-        nkw, tkw = _weight_kw({**nkw, "weight": True}, dtype)
-    check_parity(
-        lambda x, t: F.nll_loss(F.log_softmax(x, 0 if len(shape) == 1 else 1), t, reduction=reduction, **nkw),
-        lambda x, t: TF.nll_loss(
-            TF.log_softmax(x, 0 if len(shape) == 1 else 1), t, reduction=reduction, **tkw
-        ),
-        [shape, TARGETS[shape]],
-        dtype,
-    )
-    # nll_loss of raw inputs (its gradient is a scaled one-hot, independent of the input)
-    check_parity(
-        lambda x, t: F.nll_loss(x, t, reduction=reduction, **nkw),
-        lambda x, t: TF.nll_loss(x, t, reduction=reduction, **tkw),
-        [shape, TARGETS[shape]],
-        dtype,
-    )
 
 
 def test_cross_entropy_out_of_range_label_names_the_label_and_the_range():
