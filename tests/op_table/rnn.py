@@ -28,23 +28,18 @@ def _torch_layer(kind, x, states, w_ih, w_hh, b_ih, b_hh, reverse, **options):
 
 
 def _torch_rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False):
-    return _torch_layer("RNN", x, (h0,), w_ih, w_hh, b_ih, b_hh, reverse, nonlinearity=nonlinearity)[0]
+    y, h_n = _torch_layer("RNN", x, (h0,), w_ih, w_hh, b_ih, b_hh, reverse, nonlinearity=nonlinearity)
+    return y, h_n[0]
 
 
 def _torch_gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-    return _torch_layer("GRU", x, (h0,), w_ih, w_hh, b_ih, b_hh, reverse)[0]
+    y, h_n = _torch_layer("GRU", x, (h0,), w_ih, w_hh, b_ih, b_hh, reverse)
+    return y, h_n[0]
 
 
 def _torch_lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-    y, (_, c_n) = _torch_layer("LSTM", x, (h0, c0), w_ih, w_hh, b_ih, b_hh, reverse)
-    return y, c_n[0]
-
-
-def _lstm(*args, **options):
-    """(all outputs h_1..h_T, last cell state c_T). Issue 15 turns lstm_layer into a multi-output op that
-    returns this pair; until then it packs c_T as one extra row after h_T. Both forms are accepted."""
-    out = lstm_layer(*args, **options)
-    return tuple(out) if isinstance(out, tuple | list) else (out[:-1], out[-1])
+    y, (h_n, c_n) = _torch_layer("LSTM", x, (h0, c0), w_ih, w_hh, b_ih, b_hh, reverse)
+    return y, h_n[0], c_n[0]
 
 
 def _cases(gates: int, states: int) -> list:
@@ -63,6 +58,6 @@ OPS = [
     Op("rnn_layer relu", rnn_layer, _torch_rnn,
        [case((T, N, I), (N, H), (H, I), (H, H), (H,), (H,), nonlinearity="relu"),
         case((T, N, I), (N, H), (H, I), (H, H), nonlinearity="relu", reverse=True)]),
-    Op("lstm_layer", _lstm, _torch_lstm, _cases(4, 2)),
+    Op("lstm_layer", lstm_layer, _torch_lstm, _cases(4, 2)),
     Op("gru_layer", gru_layer, _torch_gru, _cases(3, 1)),
 ]
