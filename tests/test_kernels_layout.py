@@ -1,10 +1,11 @@
-"""Memory order (ops/kernels/layout.py): a convolution hands on its channel-major result as an NCHW view, and
-ReLU, pooling and the gradients that flow back keep that order. Values and gradients must not depend
+"""Memory order (ops/kernels/layout.py): a convolution kernel hands on its channel-major result as an NCHW view,
+and the ReLU and pooling kernels and the gradients that flow back keep that order. Values and gradients must not depend
 on the layout, and the order must actually be kept (otherwise every op pays a strided copy)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 import neurona as nr
@@ -12,6 +13,13 @@ import neurona.functional as F
 from neurona.autograd import grad
 from neurona.ops.conv import conv2d
 from neurona.ops.kernels.layout import empty_in_order_of, in_order_of, memory_order, view_in_order_of
+
+
+@pytest.fixture(autouse=True)
+def _kernels_on():
+    """These tests are about the kernels' layouts: they run with the kernels on, whatever NEURONA_KERNELS says."""
+    with nr.use_kernels(True):
+        yield
 
 
 def _batch_last(shape, seed=0):
