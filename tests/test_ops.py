@@ -134,11 +134,7 @@ def _check_second_order_dtype(row: Op, c: Case, dtype) -> None:
 
 
 # where neurona and torch differ today, found by this table; each is reported, none is hidden
-KNOWN_DIFFERENCES = {
-    ("clamp", "int64"): "an int64 tensor clamped to float bounds is float64 in neurona, float32 in torch",
-    ("hardtanh", "int64"): "hardtanh of an int64 tensor is float64 in neurona, int64 in torch",
-    ("logsumexp", "int64"): "logsumexp of an int64 tensor is int64 (truncated) in neurona, float32 in torch",
-}
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
 
 
 def _dtype_param(row: Op, dtype):

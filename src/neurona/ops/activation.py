@@ -52,7 +52,7 @@ class Hardtanh(Function):
     """y = clip(x, lo, hi);  dy/dx = [lo < x < hi]"""
 
     def forward(self, ctx, x):
-        return np.clip(x, self.lo, self.hi)
+        return np.clip(x, self.lo, self.hi).astype(x.dtype, copy=False)  # an integer tensor stays integer, as in torch
 
     def backward(self, ctx, grad):
         (x,) = ctx.arrays

@@ -379,6 +379,8 @@ class Where(Function):
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
+    if x.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+        x = cast(x, np.float32)  # an integer tensor clamped to float bounds is float32, as in torch
     return Clamp.apply(x, lo=min, hi=max)
 
 

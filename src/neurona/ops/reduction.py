@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import fmt_shape
-from neurona.ops.elementwise import Exp, sqrt
+from neurona.ops.elementwise import Exp, cast, sqrt
 from neurona.ops.elementwise import abs as _abs
 from neurona.ops.shape import BroadcastTo
 from neurona.tensor import Function, Tensor
@@ -185,6 +185,8 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
     keepdim = _keep(keepdim, kw)
+    if x.data.dtype.kind != "f":  # integers are taken as float32, as torch does
+        x = cast(x, np.float32)
     return LogSumExp.apply(x, dims=_dims(dim, x.ndim, kw), keepdim=keepdim)
 
 
