@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test demo bench clean
+.PHONY: run test test-references demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,18 @@ run: $(VENV)/.core
 	$(BIN)/neurona train examples/digits.yaml
 	$(BIN)/neurona lab 1
 
+# The engine's tests run a second time on the reference ops alone (kernels off); `make test-references`
+# runs the whole suite that way.
+ENGINE_TESTS := tests/test_ops.py tests/test_tensor.py tests/test_autograd.py tests/test_conv.py tests/test_pool.py \
+	tests/test_recurrent.py tests/test_kernels.py tests/test_layers.py tests/test_models.py
+
 test: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
+	NEURONA_KERNELS=0 $(BIN)/python -m pytest $(ENGINE_TESTS)
+
+test-references: $(VENV)/.test
+	NEURONA_KERNELS=0 $(BIN)/python -m pytest
 
 # Some machines pin OpenBLAS to older kernels (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) for the sake of
 # old OpenBLAS builds; the benchmarks unset both, in their own command only, so NumPy runs the kernels
