@@ -120,6 +120,7 @@ def test_second_order_in_float32():
 
 
 # ---- gradcheck of gradients: second derivatives by finite differences of the first -------------------------
+TARGET = np.array([0, 2, 1])
 GRADCHECK = {
     "add broadcast": (lambda a, b: a + b, [(2, 3), (3,)], {}),
     "sub": (lambda a, b: a - b, [(2, 3), (2, 1)], {}),
