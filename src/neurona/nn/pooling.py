@@ -18,6 +18,7 @@ from neurona.ops.pool import (
     max_pool1d,
     max_pool2d,
 )
+from neurona.ops.window import ntuple
 from neurona.tensor import Tensor
 
 _LAYOUT = {1: "(N, C, L) or unbatched (C, L)", 2: "(N, C, H, W) or unbatched (C, H, W)"}
@@ -138,10 +139,6 @@ class AvgPool2d(_Pool):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-def _single(value: Any) -> tuple:
-    return tuple(value) if isinstance(value, tuple | list) else (value,)
-
-
 class AvgPool1d(_Pool):
     """y[n,c,i] = (1 / D_i) sum_{p < k} x_pad[n, c, i s + p], as torch.nn.AvgPool1d; input (N, C, L) or (C, L).
 
@@ -159,9 +156,9 @@ class AvgPool1d(_Pool):
         count_include_pad: bool = True,
     ) -> None:
         super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
+        self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = ntuple(stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d")
+        self.padding = ntuple(padding, 1, "padding", "AvgPool1d")
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, x: Tensor) -> Tensor:
