@@ -1,6 +1,6 @@
 """A/B: the working tree's neurona against the neurona of a git revision, interleaved in one process.
 
-    python benchmarks/ab.py [REV]        # REV defaults to HEAD
+    python benchmarks/ab.py [REV [small|mlp|lenet|lstm ...]]     # REV defaults to HEAD
 
 The revision's ``src/neurona`` is exported to a temporary folder as a package named ``neurona_ref``
 (its imports rewritten), so both versions load side by side and are timed round by round, like the
@@ -100,13 +100,29 @@ def lstm_step(nr, seed: int = 0):
     return step
 
 
+def small_graph_step(nr, seed: int = 0):
+    a = nr.tensor(np.random.default_rng(seed).standard_normal((4, 4)).astype(np.float32), requires_grad=True)
+
+    def step():
+        y = ((a * 2.0 + 1.0).tanh() * a).sum()  # 5 ops: the engine's own overhead
+        a.grad = None
+        y.backward()
+
+    return step
+
+
 def main() -> None:
     rev = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
     import neurona
 
     old = load_revision(rev)
     print(f"new: the working tree; old: {rev}")
-    for name, make, inner in (("MLP step", mlp_step, 10), ("LeNet-5 step", lenet_step, 3), ("LSTM fwd+bwd", lstm_step, 2)):
+    cases = (("5-op graph (small)", small_graph_step, 200), ("MLP step", mlp_step, 10), ("LeNet-5 step", lenet_step, 3),
+             ("LSTM fwd+bwd", lstm_step, 2))
+    only = sys.argv[2:]  # optional names to run: small mlp lenet lstm
+    for name, make, inner in cases:
+        if only and not any(key in name.lower() for key in only):
+            continue
         times = interleaved({"new": make(neurona), "old": make(old)}, rounds=21, inner=inner)
         print(f"{name}: new {times['new'] * 1e3:.3f} ms, old {times['old'] * 1e3:.3f} ms, new / old {times['new'] / times['old']:.3f}")
 

@@ -38,10 +38,9 @@ class Context:
     methods both types share (``@ * .T .reshape .sum``) and other ops' ``apply`` runs on both.
     """
 
-    def __init__(self) -> None:
-        self.tensors: tuple[Tensor, ...] = ()  # the input Tensors: the graph's edges
-        self.on_tensors = False  # set by the engine: compute the gradient with Tensors (create_graph)
-        self.released = False
+    tensors: tuple[Tensor, ...] = ()  # the input Tensors: the graph's edges
+    on_tensors = False  # set by the engine: compute the gradient with Tensors (create_graph)
+    released = False
 
     @property
     def inputs(self) -> tuple:
@@ -112,23 +111,31 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Any:
         fn, ctx = cls(**options), Context()
-        if not any(isinstance(t, Tensor) for t in inputs):  # plain arrays: the forward alone
-            return fn.forward(ctx, *inputs)
-        inputs = tuple(t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t)) for t in inputs)
+        is_tensor = [isinstance(t, Tensor) for t in inputs]
+        if not all(is_tensor):
+            if not any(is_tensor):  # plain arrays: the forward alone
+                return fn.forward(ctx, *inputs)
+            inputs = tuple(t if k else Tensor._wrap(np.asarray(t)) for t, k in zip(inputs, is_tensor))
         result = fn.forward(ctx, *[t.data for t in inputs])
-        several = type(result) is tuple
-        arrays = tuple(a if type(a) is np.ndarray else np.asarray(a) for a in (result if several else (result,)))
-        if AnomalyMode.enabled:
-            for a in arrays:
-                AnomalyMode.check(cls.__name__, inputs, a)
-        requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
-        outs = tuple(Tensor._wrap(a, requires_grad) for a in arrays)
-        if requires_grad:
-            ctx.fn, ctx.fn_name, ctx.tensors, ctx._arrays = fn, cls.__name__, inputs, arrays
-            ctx._refs = tuple(weakref.ref(o) for o in outs)  # weak: an output must not keep its own node alive
-            for o in outs:
-                o._ctx = ctx
-        return outs if several else outs[0]
+        if type(result) is tuple:
+            return tuple(_link(cls, fn, ctx, inputs, result))
+        return _link(cls, fn, ctx, inputs, (result,))[0]
+
+
+def _link(cls: type, fn: Function, ctx: Context, inputs: tuple, results: tuple) -> list[Tensor]:
+    """An op call's results as Tensors, linked to ``ctx`` when a gradient is wanted."""
+    arrays = [a if type(a) is np.ndarray else np.asarray(a) for a in results]  # NumPy gives scalars for 0-d
+    if AnomalyMode.enabled:
+        for a in arrays:
+            AnomalyMode.check(cls.__name__, inputs, a)
+    requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
+    outs = [Tensor._wrap(a, requires_grad) for a in arrays]
+    if requires_grad:
+        ctx.fn, ctx.fn_name, ctx.tensors, ctx._arrays = fn, cls.__name__, inputs, arrays
+        ctx._refs = [weakref.ref(o) for o in outs]  # weak: an output must not keep its own node alive
+        for o in outs:
+            o._ctx = ctx
+    return outs
 
 
 # --------------------------------------------------------------------------------------------------
@@ -315,10 +322,11 @@ def run_backward(
     def arrive(t: Tensor, g: Any) -> None:
         if not create_graph and type(g) is not np.ndarray:  # NumPy gives scalars for 0-d results
             g = np.asarray(g)
-        if g.shape != t.shape:  # undo broadcasting, in this one place for every op
-            g = ops.sum_to(g, t.shape) if create_graph else SumTo.apply(g, shape=t.shape)
-        if g.dtype != t.dtype:
-            g = g.astype(t.dtype)
+        data = t.data
+        if g.shape != data.shape:  # undo broadcasting, in this one place for every op
+            g = ops.sum_to(g, data.shape) if create_graph else SumTo.apply(g, shape=data.shape)
+        if g.dtype is not data.dtype and g.dtype != data.dtype:
+            g = g.astype(data.dtype)
         old = pending.get(id(t))
         pending[id(t)] = (t, g if old is None else old[1] + g)
 
@@ -338,13 +346,15 @@ def run_backward(
             if ctx.released:
                 raise RuntimeError(_FREED_MESSAGE)
             outs = [ref() for ref in ctx._refs]
-            grads = [None if o is None else pending.pop(id(o), (None, None))[1] for o in outs]
-            if all(g is None for g in grads):
+            grads = [None if o is None else pending.pop(id(o), _NO_GRADIENT)[1] for o in outs]
+            missing = [g is None for g in grads]
+            if all(missing):
                 continue
             for o, g in zip(outs, grads):
                 if g is not None and (o._retains_grad or wanted is not None):
                     finish(o, g)
-            grads = [_zeros(a, create_graph) if g is None else g for g, a in zip(grads, ctx._arrays)]
+            if any(missing):  # an output nothing used gets a zero gradient
+                grads = [_zeros(a, create_graph) if g is None else g for g, a in zip(grads, ctx._arrays)]
             ctx.on_tensors = create_graph
             input_grads = ctx.fn.backward(ctx, *grads)
             if not isinstance(input_grads, tuple):
@@ -359,6 +369,9 @@ def run_backward(
     finally:
         _GradMode.enabled = previous_mode
     return None if wanted is None else [wanted[id(t)] for t in inputs]
+
+
+_NO_GRADIENT = (None, None)
 
 
 def _zeros(like: np.ndarray, as_tensor: bool) -> Any:
