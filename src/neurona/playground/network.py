@@ -17,7 +17,7 @@ import numpy as np
 import neurona as nr
 import neurona.functional as F
 from neurona import nn
-from neurona.datasets.playground import derive_features
+from neurona.datasets.playground import FEATURES, derive_features
 from neurona.playground.protocol import Settings
 
 GRID = 50  # heat maps are GRID x GRID samples of [-6, 6]^2
@@ -121,11 +121,11 @@ def heat_maps(model: PlaygroundNet, settings: Settings, task: str, n_classes: in
     return maps
 
 
-def input_maps(settings: Settings, size: int = GRID) -> list[str]:
-    """The heat map of each input feature (fixed: they depend on the point only), scaled to [-1, 1]."""
-    values = derive_features(grid_points(size), settings.features)
+def input_maps(size: int = GRID) -> dict[str, str]:
+    """The heat map of every input feature by name (fixed: they depend on the point only), in [-1, 1]."""
+    values = derive_features(grid_points(size), list(FEATURES))
     scale = np.maximum(np.abs(values).max(axis=0), 1e-6)
-    return [encode(values[:, j] / scale[j]) for j in range(values.shape[1])]
+    return {name: encode(values[:, j] / scale[j]) for j, name in enumerate(FEATURES)}
 
 
 def backprop_view(model: PlaygroundNet, x: np.ndarray, y: np.ndarray, task: str, n_classes: int) -> dict:

@@ -270,7 +270,7 @@ class Session:
     def describe(self) -> dict:
         """The ``settings`` frame: normalised settings, points, input feature maps, classes."""
         return {"type": "settings", "settings": self.settings.model_dump(), "points": self.points(),
-                "inputs": network.input_maps(self.settings), "n_classes": self.n_classes, "task": self.task}
+                "inputs": network.input_maps(), "n_classes": self.n_classes, "task": self.task}
 
     def backprop(self, index: int, apply: bool) -> dict:
         if index >= len(self.X_train):
