@@ -164,3 +164,8 @@ def gradient_norms(model: PlaygroundNet) -> list[float]:
     """||dL/dW|| of each Linear layer (hidden layers, then the head), 0 where no gradient is there yet."""
     return [float(np.linalg.norm(lin.weight.grad.numpy())) if lin.weight.grad is not None else 0.0
             for lin in model.all_linears()]
+
+
+def decode_map(text: str) -> np.ndarray:
+    """The bytes of an encoded heat map (what the page's ``decode`` reads), as uint8 values."""
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8)

@@ -167,6 +167,10 @@ class Session:
         """Train whole ``epochs``, or mini-batches for about ``budget_s`` seconds (whichever is given)."""
         if self.diverged:
             return
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported, not warned about
+            self._train(epochs, budget_s)
+
+    def _train(self, epochs: int | None, budget_s: float | None) -> None:
         if epochs is not None:
             target = self.epoch + epochs
             while self.epoch < target and not self.diverged:
@@ -181,7 +185,7 @@ class Session:
     def losses(self) -> tuple[float, float]:
         """Train and test loss of the whole sets (evaluation mode: no dropout, running batch-norm stats)."""
         self.model.eval()
-        with nr.no_grad():
+        with nr.no_grad(), np.errstate(over="ignore", invalid="ignore"):
             result = []
             for X, y in ((self.X_train, self.y_train), (self.X_test, self.y_test)):
                 out = self.model(nr.tensor(X))
@@ -224,13 +228,13 @@ class Session:
             lines = lines[1:]
         if not 2 <= len(lines) <= MAX_POINTS:
             raise ConfigError(f"upload: expected 2..{MAX_POINTS} rows of x1,x2,label, got {len(lines)}")
+        bad = next((i for i, row in enumerate(lines) if len(row) != 3), None)
+        if bad is not None:
+            raise ConfigError(f"upload: row {bad + 1} has {len(lines[bad])} columns; expected 3: x1,x2,label")
         try:
             rows = np.array([[float(c) for c in row] for row in lines], dtype=np.float64)
         except ValueError as e:
             raise ConfigError(f"upload: every cell must be a number ({e})") from None
-        if rows.ndim != 2 or rows.shape[1] != 3:
-            bad = next(i for i, row in enumerate(lines) if len(row) != 3)
-            raise ConfigError(f"upload: row {bad + 1} has {len(lines[bad])} columns; expected 3: x1,x2,label")
         if not np.isfinite(rows).all() or np.abs(rows).max() > 1e9:
             raise ConfigError("upload: values must be finite numbers below 1e9 in size")
         if task == "classification":
