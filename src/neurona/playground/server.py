@@ -87,14 +87,17 @@ class Connection:
     async def play(self) -> None:
         """Train in slices while playing, one ``state`` frame per slice, within the steps-per-second cap."""
         s, lim = self.session, self.limits
+        began, first_step = time.perf_counter(), s.steps
         try:
             while s.playing:
-                start, steps = time.perf_counter(), s.steps
-                s.train(budget_s=lim.slice_s)
-                await self.send(s.state())
+                start = time.perf_counter()
+                # a token bucket: the steps since play never exceed the cap times the time since play
+                allowed = int(lim.max_steps_per_second * (start - began)) - (s.steps - first_step)
+                if allowed > 0:
+                    s.train(budget_s=lim.slice_s, max_steps=allowed)
+                    await self.send(s.state())
                 elapsed = time.perf_counter() - start
-                floor = max((s.steps - steps) / lim.max_steps_per_second, lim.frame_interval_s)
-                await asyncio.sleep(max(floor - elapsed, 0.0))
+                await asyncio.sleep(max(lim.frame_interval_s - elapsed, 0.0))
         except (WebSocketDisconnect, RuntimeError):
             s.playing = False
 

@@ -163,23 +163,23 @@ class Session:
         self._record()
         self._set_lr()
 
-    def train(self, epochs: int | None = None, budget_s: float | None = None) -> None:
-        """Train whole ``epochs``, or mini-batches for about ``budget_s`` seconds (whichever is given)."""
-        if self.diverged:
+    def train(self, epochs: int | None = None, budget_s: float | None = None, max_steps: int | None = None) -> None:
+        """Train whole ``epochs``, or mini-batches for about ``budget_s`` seconds and at most ``max_steps``."""
+        if self.diverged or max_steps == 0:
             return
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported, not warned about
-            self._train(epochs, budget_s)
+            self._train(epochs, budget_s, max_steps)
 
-    def _train(self, epochs: int | None, budget_s: float | None) -> None:
+    def _train(self, epochs: int | None, budget_s: float | None, max_steps: int | None) -> None:
         if epochs is not None:
             target = self.epoch + epochs
             while self.epoch < target and not self.diverged:
                 self.train_step()
             return
-        deadline = time.perf_counter() + (budget_s or 0.0)
+        deadline, last = time.perf_counter() + (budget_s or 0.0), self.steps + (max_steps or 2**62)
         while not self.diverged:
             self.train_step()
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or self.steps >= last:
                 break
 
     def losses(self) -> tuple[float, float]:
