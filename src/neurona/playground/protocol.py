@@ -7,7 +7,7 @@ The page sends JSON objects with a ``type``:
 ``configure``   ``{"settings": {...}}``: the whole state of the controls (see :class:`Settings`)
 ``play``        train continuously, streaming ``state`` frames
 ``pause``       stop training
-``step``        ``{"epochs": 1}``: train that many epochs, then send one ``state`` frame
+``step``        ``{"epochs": 1}`` or ``{"steps": 1}``: train that much, then send one ``state`` frame
 ``reset``       new weights, epoch 0 (same data)
 ``regenerate``  new points: the seed moves on by one
 ``set_weight``  ``{"layer": l, "to": j, "from": i, "value": v}``; ``from: null`` edits the bias
@@ -118,8 +118,11 @@ class Pause(_Strict):
 
 
 class Step(_Strict):
+    """Train ``epochs`` whole epochs, or ``steps`` mini-batches when given."""
+
     type: Literal["step"]
     epochs: int = Field(1, ge=1, le=100)
+    steps: int | None = Field(None, ge=1, le=10_000)
 
 
 class Reset(_Strict):

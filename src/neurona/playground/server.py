@@ -121,7 +121,10 @@ class Connection:
             await self.send(s.state())
         elif kind == "step":
             self.stop()
-            s.train(epochs=msg.epochs)
+            if msg.steps is not None:
+                s.train(budget_s=float("inf"), max_steps=msg.steps)
+            else:
+                s.train(epochs=msg.epochs)
             await self.send(s.state())
         elif kind == "export":
             await self.send(export(s, msg.format))
