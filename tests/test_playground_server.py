@@ -71,6 +71,8 @@ def test_step_play_pause_reset_regenerate(client):
     with connect(client) as (ws, _, _):
         ws.send_json({"type": "step", "epochs": 3})
         assert ws.receive_json()["epoch"] == 3
+        ws.send_json({"type": "step", "steps": 7})
+        assert ws.receive_json()["steps"] == 3 * 25 + 7
         ws.send_json({"type": "play"})
         first = frames_until(ws, "state")
         second = frames_until(ws, "state")
