@@ -131,6 +131,7 @@ def to_python(session, framework: str = "neurona") -> str:
         *head,
         "from neurona.datasets.playground import playground",
         "",
+        *(["torch.set_num_threads(1)  # a network this small runs fastest on one thread"] if torch else []),
         f"{lib}.manual_seed({s.seed})",
         f"data = playground({source!r}, {args})",
         f"n_train = min(max(round(len(data.X) * {s.ratio} / 100), 1), len(data.X) - 1)",
