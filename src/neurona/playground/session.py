@@ -137,8 +137,7 @@ class Session:
         self._pos += s.batch_size
         if s.batchnorm and len(batch) < 2:  # a one-point batch has no variance to normalise by
             return
-        self.model.train()
-        out = self.model(nr.tensor(self.X_train[batch]))
+        out = self.model(nr.tensor(self.X_train[batch]))  # the model is in train mode between views
         loss = network.loss_of(out, nr.tensor(self.y_train[batch]), self.task, self.n_classes)
         self.optimizer.zero_grad()
         loss.backward()
