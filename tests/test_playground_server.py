@@ -214,3 +214,18 @@ def test_steps_per_second_cap():
         elapsed = time.monotonic() - started
         ws.send_json({"type": "pause"})
         assert 0 < frames[-1]["steps"] <= 200.0 * elapsed + 1
+
+
+def test_a_diverged_session_refuses_to_play_until_reset(client):
+    with connect(client) as (ws, hello, _):
+        wild = {**hello["settings"], "learning_rate": 10.0, "activation": "linear", "hidden": [8, 8],
+                "features": ["x1^2", "x2^2"]}
+        ws.send_json({"type": "configure", "settings": wild})
+        frames_until(ws, "state")
+        ws.send_json({"type": "step", "epochs": 20})
+        state = frames_until(ws, "state")
+        assert state["train_loss"] is None and state["alerts"][0]["kind"] == "divergence"
+        ws.send_json({"type": "play"})
+        assert "diverged" in frames_until(ws, "error")["message"]
+        ws.send_json({"type": "reset"})
+        assert frames_until(ws, "state")["train_loss"] is not None

@@ -43,7 +43,7 @@ class Limits:
     max_steps_per_second: float = 20_000.0
     idle_timeout_s: float = 900.0
     frame_interval_s: float = 1 / 30  # at most ~30 state frames per second while playing
-    slice_s: float = 0.02  # training time between two looks at the event loop
+    slice_s: float = 1 / 30  # training time per frame (then one state frame, then the event loop runs)
 
 
 def _reject_constant(name: str) -> float:
@@ -113,7 +113,9 @@ class Connection:
         if kind == "ping":
             await self.send({"type": "pong"})
         elif kind == "play":
-            if not s.playing and not s.diverged:
+            if s.diverged:
+                await self.error("the loss diverged: reset (or lower the learning rate) before playing again")
+            elif not s.playing:
                 s.playing = True
                 self.player = asyncio.create_task(self.play())
         elif kind == "pause":
