@@ -229,3 +229,14 @@ def test_a_diverged_session_refuses_to_play_until_reset(client):
         assert "diverged" in frames_until(ws, "error")["message"]
         ws.send_json({"type": "reset"})
         assert frames_until(ws, "state")["train_loss"] is not None
+
+
+def test_cli_rejects_bad_options_before_starting():
+    from typer.testing import CliRunner
+
+    from neurona.cli import app
+
+    result = CliRunner().invoke(app, ["playground", "--port", "70000", "--no-browser"])
+    assert result.exit_code == 2 and "--port: expected 1..65535, got 70000" in result.output
+    result = CliRunner().invoke(app, ["playground", "--max-sessions", "0", "--no-browser"])
+    assert result.exit_code == 2 and "--max-sessions" in result.output

@@ -14,8 +14,6 @@ import json
 
 import yaml
 
-from neurona.playground.protocol import Settings
-
 LAYER_TYPES = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "identity"}
 MODULES = {"relu": "ReLU()", "tanh": "Tanh()", "sigmoid": "Sigmoid()", "linear": "Identity()"}
 INITS = {"xavier": "nn.init.xavier_uniform_(layer.weight)", "he": "nn.init.kaiming_normal_(layer.weight, nonlinearity=\"relu\")",
@@ -190,5 +188,3 @@ def export(session, fmt: str) -> dict:
     name = "playground_torch.py" if fmt == "pytorch" else "playground_neurona.py"
     return {"type": "export", "format": fmt, "filename": name, "text": to_python(session, fmt)}
 
-
-__all__ = ["Settings", "export", "to_python", "to_yaml"]
