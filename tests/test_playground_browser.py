@@ -127,6 +127,7 @@ def test_play_until_the_circle_is_learned_then_change_everything(server, browser
     run_dir = next((tmp_path / "runs").iterdir())
     assert (run_dir / "model.safetensors").exists() and (run_dir / "metrics.json").exists()
     assert list(tmp_path.glob("*.png")) and all(p.stat().st_size > 10_000 for p in tmp_path.glob("*.png"))
+    assert [e for e in d.get_log("browser") if e["level"] == "SEVERE"] == []  # no JavaScript errors
 
 
 def test_backprop_mode_and_alerts_in_the_page(server, browser, tmp_path):
@@ -139,3 +140,4 @@ def test_backprop_mode_and_alerts_in_the_page(server, browser, tmp_path):
     wait_for(d, lambda d: "layer 1: a = [" in d.find_element(By.ID, "bp-out").text, "the backprop view")
     wait_for(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".node .bp")) == 4 + 2 + 1, "a and delta on each neuron")
     d.save_screenshot(str(tmp_path / "backprop.png"))
+    assert [e for e in d.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -270,7 +270,7 @@ function node(col, i, cls, title) {
 }
 
 function showBackprop(bp) {
-  const lines = [`sample ${bp.index} at (${bp.point[0].toFixed(2)}, ${bp.point[1].toFixed(2)}), label ${bp.point[2]}, loss ${bp.loss.toFixed(4)}`];
+  const lines = [`sample ${bp.index} at (${bp.point[0].toFixed(2)}, ${bp.point[1].toFixed(2)}), label ${draw.fmt(bp.point[2])}, loss ${bp.loss.toFixed(4)}`];
   bp.values.forEach((v, l) => lines.push(`layer ${l + 1}: a = [${v.map(draw.fmt).join(", ")}]  δ = [${bp.deltas[l].map(draw.fmt).join(", ")}]`));
   $("bp-out").textContent = lines.join("\n");
 }
