@@ -50,7 +50,18 @@ def server():
 
 def test_twenty_sessions_train_two_hundred_steps_each(server):
     url, proc = server
-    result = asyncio.run(run_sessions(url.replace("http", "ws") + "ws", sessions=20, steps=200, timeout_s=400))
+
+    async def load_and_probe():
+        """The load, and meanwhile the HTTP API polled: the server must keep answering other requests."""
+        load = asyncio.create_task(run_sessions(url.replace("http", "ws") + "ws", sessions=20, steps=200, timeout_s=400))
+        seen = []
+        while not load.done():
+            seen.append((await asyncio.to_thread(_health, url))["sessions"])
+            await asyncio.sleep(0.5)
+        return await load, seen
+
+    result, seen = asyncio.run(load_and_probe())
+    assert max(seen) == 20, f"all 20 sessions should be open at once while training, saw {seen}"
     assert result.errors == []
     assert result.final_steps == [200] * 20 and len(result.latencies) == 20 * 200
     assert _rss_mib(proc.pid) < 1024, "the server's peak memory should stay far below 1 GiB"
