@@ -50,8 +50,12 @@ def test_multiclass_blobs_with_batchnorm_dropout_and_per_layer_activation():
     s.train(epochs=40)
     assert s.train_loss < 0.3 * before
     maps = s.state()["maps"]
-    assert set(maps) == {"size", "neurons", "classes", "output"}
+    assert set(maps) == {"size", "neurons", "classes", "output", "class_probs"}
     assert set(decode_map(maps["classes"]).tolist()) <= {0, 1, 2}
+    probs = np.stack([decode_map(m).astype(int) for m in maps["class_probs"]])
+    assert probs.shape == (3, GRID * GRID) and np.abs(probs.sum(axis=0) - 255).max() <= 2  # they sum to 1
+    winner = probs[decode_map(maps["classes"]), np.arange(GRID * GRID)]
+    assert (probs.max(axis=0) - winner).max() <= 1  # the class map shows the most probable class
 
 
 @pytest.mark.parametrize("dataset", ["reg_plane", "reg_gauss"])

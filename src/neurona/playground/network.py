@@ -98,7 +98,8 @@ def heat_maps(model: PlaygroundNet, settings: Settings, task: str, n_classes: in
     """Every hidden neuron's output and the network's output over the grid, from one forward pass.
 
     Binary classification maps the probability p to 2p - 1 (so -1/+1 are the two classes, as in the
-    playground); k classes give the winning class per pixel and its probability; regression gives the
+    playground); k classes give the winning class per pixel and its probability, and each class's
+    probability (0..1) for the output neurons; regression gives the
     value. Hidden neurons are shown in [-1, 1] like the playground (ReLU outputs above 1 saturate).
     """
     points = grid_points(size)
@@ -118,6 +119,7 @@ def heat_maps(model: PlaygroundNet, settings: Settings, task: str, n_classes: in
         probs /= probs.sum(axis=1, keepdims=True)
         maps["classes"] = base64.b64encode(probs.argmax(axis=1).astype(np.uint8).tobytes()).decode("ascii")
         maps["output"] = encode(probs.max(axis=1), 0.0, 1.0)
+        maps["class_probs"] = [encode(probs[:, c], 0.0, 1.0) for c in range(probs.shape[1])]
     return maps
 
 

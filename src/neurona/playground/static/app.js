@@ -248,8 +248,9 @@ function renderNetwork(st) {
   }
   const nOut = st.weights[L].length;
   for (let j = 0; j < nOut; j++) {
-    const n = node(L + 1, j, "", "output");
+    const n = node(L + 1, j, "", nOut === 1 ? "output" : `output: probability of class ${j}`);
     if (nOut === 1) draw.paintMap(n.firstChild, draw.decode(st.maps.output), st.maps.size);
+    else draw.paintMap(n.firstChild, draw.decode(st.maps.class_probs[j]), st.maps.size, {tint: draw.PALETTE[j % draw.PALETTE.length]});
   }
   // links: the first layer's inputs are the selected features, drawn at their rows
   const rows = s.features.map(f => FEATURES.indexOf(f));

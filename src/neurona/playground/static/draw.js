@@ -24,14 +24,16 @@ function labelColour(label, task, nClasses) {
   return PALETTE[label % PALETTE.length];
 }
 
-// Paint a size x size heat map onto a canvas. opts: {classes: bytes, discretize, task, nClasses}
+// Paint a size x size heat map onto a canvas. opts: {classes: bytes, tint: colour, discretize, task, nClasses}
 function paintMap(canvas, bytes, size, opts) {
   opts = opts || {};
   canvas.width = size; canvas.height = size;
   const ctx = canvas.getContext("2d"), img = ctx.createImageData(size, size);
   for (let i = 0; i < size * size; i++) {
     let c;
-    if (opts.classes) {
+    if (opts.tint) {  // one class's probability 0..1: white to the class colour
+      c = mix(WHITE, opts.tint, bytes[i] / 255);
+    } else if (opts.classes) {
       const conf = opts.discretize ? 1 : bytes[i] / 255;
       c = mix(WHITE, PALETTE[opts.classes[i] % PALETTE.length], 0.25 + 0.6 * conf);
     } else {
