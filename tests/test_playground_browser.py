@@ -140,4 +140,23 @@ def test_backprop_mode_and_alerts_in_the_page(server, browser, tmp_path):
     wait_for(d, lambda d: "layer 1: a = [" in d.find_element(By.ID, "bp-out").text, "the backprop view")
     wait_for(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".node .bp")) == 4 + 2 + 1, "a and delta on each neuron")
     d.save_screenshot(str(tmp_path / "backprop.png"))
+    assert "grad" in js(d, "document.querySelector('#links path').dataset.extra")  # hover shows the gradient too
+
+    # hover a link: its weight; click it: a prompt edits the weight on the server
+    link = 'document.querySelector(\'#links path[data-layer="1"][data-to="0"][data-from="1"]\')'
+    d.execute_script(f"{link}.dispatchEvent(new MouseEvent('mousemove', {{bubbles: true}}))")
+    assert d.find_element(By.ID, "hover").text.startswith("weight ")
+    d.execute_script(f"setTimeout(() => {link}.dispatchEvent(new MouseEvent('click', {{bubbles: true}})), 0)")
+    wait_for(d, lambda d: _alert(d), "the weight prompt")
+    prompt = d.switch_to.alert
+    prompt.send_keys("1.25")
+    prompt.accept()
+    wait_for(d, lambda d: js(d, "window.playground.state.weights[1][0][1]") == 1.25, "the edited weight")
     assert [e for e in d.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def _alert(driver):
+    try:
+        return driver.switch_to.alert
+    except Exception:
+        return False
