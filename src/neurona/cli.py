@@ -232,6 +232,29 @@ def rl_play(
         console.print(f"frames: {result.frames_path}")
 
 
+@app.command()
+@_guarded
+def playground(
+    port: Annotated[int, typer.Option("--port", help="TCP port of the local server.")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="Address to bind; other machines can reach anything but 127.0.0.1.")] = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the page in a browser.")] = False,
+    max_sessions: Annotated[int, typer.Option("--max-sessions", help="Pages that may train at once.")] = 32,
+) -> None:
+    """Open the local web playground: TensorFlow Playground's page, trained by neurona (needs neurona[playground])."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port: expected 1..65535, got {port}")
+    if max_sessions < 1:
+        raise ConfigError(f"--max-sessions: expected at least 1, got {max_sessions}")
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        raise ConfigError(f"neurona playground needs FastAPI and uvicorn: pip install 'neurona[playground]' ({e})") from None
+    from neurona.playground import serve
+
+    serve(host=host, port=port, open_browser=not no_browser, max_sessions=max_sessions)
+
+
 def main() -> None:
     app()
 

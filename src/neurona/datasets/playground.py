@@ -270,3 +270,125 @@ def reg_gauss(n: int = 1200, noise: float = 0, seed: int = 0) -> DatasetBundle:
     # argmax of |value| picks the first maximum, like the playground's strict '>' scan
     y = values[np.arange(n), np.abs(values).argmax(axis=1)]
     return _bundle("reg_gauss", "regression", X, y, rng, reg_gauss, None, n, noise, seed)
+
+
+# ---- beyond the playground: function boundaries, derived features, inline points ----------------
+BOUNDARY_FUNCTIONS = {
+    "sin": lambda x: 3.0 * np.sin(x),  # y = 3 sin x, so the wave fills the [-6, 6] square
+    "cubic": lambda x: (x**3 - x) / 20.0,  # y = (x^3 - x) / 20: three roots at -1, 0, 1
+    "abs": np.abs,  # y = |x|
+}
+
+
+def boundary(n: int = 500, noise: float = 0, seed: int = 0, fn: str = "sin") -> DatasetBundle:
+    """Points on either side of a curve ``x2 = f(x1)``: label 1 above it, 0 below.
+
+    ``fn`` is ``'sin'`` (``3 sin x1``), ``'cubic'`` (``(x1^3 - x1) / 20``) or ``'abs'`` (``|x1|``). Points are
+    uniform in [-6, 6]^2; like the circle, noise ``U(-6, 6) * noise/100`` is added to the point before
+    its label is read (the point itself is not moved), so noise flips labels near the curve.
+
+    Examples
+    --------
+    >>> ds = boundary(n=200, fn="abs")
+    >>> bool(((ds.X[:, 1] > abs(ds.X[:, 0])) == (ds.y == 1)).all())
+    True
+    """
+    if fn not in BOUNDARY_FUNCTIONS:
+        raise ConfigError(f"boundary: fn must be one of {', '.join(BOUNDARY_FUNCTIONS)}, got {fn!r}")
+    nf, rng = _check(n, noise), _rng(seed)
+    X = rng.uniform(-6, 6, (n, 2))
+    noisy = X + rng.uniform(-6, 6, (n, 2)) * nf
+    y = (noisy[:, 1] > BOUNDARY_FUNCTIONS[fn](noisy[:, 0])).astype(np.int64)
+    return _bundle("boundary", "classification", X, y, rng, boundary, BINARY_NAMES, n, noise, seed, curve=fn)
+
+
+FEATURES = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: np.sin(x1),
+    "sin(x2)": lambda x1, x2: np.sin(x2),
+}
+GENERATORS = {"circle": circle, "xor": xor, "gauss": gauss, "spiral": spiral, "blobs": blobs,
+              "boundary": boundary, "reg_plane": reg_plane, "reg_gauss": reg_gauss}
+
+
+def derive_features(X: np.ndarray, features: list[str] | tuple[str, ...]) -> np.ndarray:
+    """The playground's input features of 2-D points ``X`` (n, 2): one column per name in ``features``.
+
+    Names: ``x1, x2, x1^2, x2^2, x1x2, sin(x1), sin(x2)``.
+
+    Examples
+    --------
+    >>> derive_features(np.array([[2.0, 3.0]]), ["x1x2", "x1^2"]).tolist()
+    [[6.0, 4.0]]
+    """
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown or not features:
+        raise ConfigError(f"features: expected a non-empty list of {', '.join(FEATURES)}, got {list(features)!r}")
+    x1, x2 = X[:, 0], X[:, 1]
+    return np.stack([FEATURES[f](x1, x2) for f in features], axis=1).astype(np.float32)
+
+
+def playground(
+    source: str = "circle",
+    features: list[str] | tuple[str, ...] = ("x1", "x2"),
+    points: list[list[float]] | None = None,
+    task: str = "classification",
+    n: int | None = None,
+    noise: float = 0,
+    seed: int = 0,
+    k_arms: int = 2,
+    k: int = 3,
+    fn: str = "sin",
+) -> DatasetBundle:
+    """A playground data set as the web playground trains on it: a generator or inline points, then features.
+
+    Parameters
+    ----------
+    source : str
+        A generator (``circle, xor, gauss, spiral, blobs, boundary, reg_plane, reg_gauss``) or ``'points'``.
+    features : list of str
+        Input columns computed from (x1, x2): see :func:`derive_features`.
+    points : list of [x1, x2, label], optional
+        The rows when ``source='points'`` (data uploaded to the playground); labels are class indices
+        for ``task='classification'``, numbers for ``'regression'``.
+    task : str
+        Only used with ``source='points'``.
+    n, noise, seed, k_arms, k, fn
+        Passed to the generator when it takes them (``n=None``: the generator's default).
+
+    Examples
+    --------
+    >>> ds = playground("xor", features=["x1x2"], n=20)
+    >>> ds.X.shape, ds.feature_names
+    ((20, 1), ['x1x2'])
+    """
+    if source == "points":
+        if task not in ("classification", "regression"):
+            raise ConfigError(f"playground: task must be classification or regression, got {task!r}")
+        rows = np.asarray(points if points is not None else [], dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != 3 or len(rows) < 2 or not np.isfinite(rows).all():
+            raise ConfigError(f"playground: points must be >= 2 finite rows [x1, x2, label], got shape {rows.shape}")
+        labels = rows[:, 2]
+        if task == "classification" and ((labels < 0).any() or (labels != np.round(labels)).any()):
+            raise ConfigError("playground: class labels must be integers 0, 1, ... in the third column")
+        names = None
+        if task == "classification":
+            names = [str(c) for c in range(int(labels.max()) + 1)]
+        bundle = DatasetBundle(name="points", task=task, X=rows[:, :2].astype(np.float32),
+                               y=labels.astype(np.int64 if task == "classification" else np.float32),
+                               feature_names=["x1", "x2"], target_names=names,
+                               description="Points uploaded to the playground.", licence="the user's own data")
+    elif source in GENERATORS:
+        gen = GENERATORS[source]
+        given = {"n": n, "noise": noise, "seed": seed, "k_arms": k_arms, "k": k, "fn": fn}
+        accepted = inspect.signature(gen).parameters
+        bundle = gen(**{key: v for key, v in given.items() if key in accepted and v is not None})
+    else:
+        raise ConfigError(f"playground: source must be one of {', '.join(GENERATORS)} or points, got {source!r}")
+    bundle.X = derive_features(bundle.X, list(features))
+    bundle.feature_names = list(features)
+    return bundle
