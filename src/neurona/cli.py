@@ -93,17 +93,61 @@ def lab(
 @app.command()
 @_guarded
 def train(
-    config: Annotated[Path, typer.Argument(help="YAML config of the run (see examples/).")],
+    config: Annotated[Path | None, typer.Argument(help="YAML config of the run (see examples/).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a field: --set optimizer.lr=0.1")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the run folders.")] = Path("runs"),
     quick: Annotated[bool, typer.Option("--quick", help="At most 3 epochs on at most 600 samples.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", help="0 silent, 1 progress bar, 2 a line per epoch.")] = 1,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Continue a killed, interrupted or failed run "
+                                                "in its own folder, from its last checkpoint.")] = None,
 ) -> None:
     """Train from a config; writes runs/<name>-<time>/ with history, checkpoint, metrics and report."""
     from neurona.config import load_config
     from neurona.experiment import run
 
+    if resume is not None:
+        if config is not None or set_ or quick:
+            raise ConfigError("--resume RUN_DIR continues a run with its own saved config; give no CONFIG, "
+                              "--set or --quick with it")
+        run(None, verbose=verbose, console=None, resume=resume)
+        return
+    if config is None:
+        raise ConfigError("train: give a CONFIG.yaml to start a run, or --resume RUN_DIR to continue one")
     run(load_config(config, set_ or []), out=out, quick=quick, verbose=verbose, console=None)
+
+
+@app.command()
+@_guarded
+def runs(
+    folder: Annotated[Path, typer.Argument(help="A folder of run folders.")] = Path("runs"),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List runs: name, status (running, died, interrupted, failed, diverged, completed), epochs, best metric."""
+    from neurona.runs import list_runs
+
+    rows = list_runs(folder)
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    if not rows:
+        console.print(f"no runs in {folder}")
+        return
+    table = Table(title=f"runs in {folder}")
+    for col in ("name", "status", "epochs", "best", "duration"):
+        table.add_column(col)
+    for r in rows:
+        epochs = "" if r.get("epochs") is None else f"{r['epochs']}" + (f"/{r['total']}" if r.get("total") else "")
+        best = r.get("best") or {}
+        best_text = f"{best['metric']} {best['value']:.4g} (epoch {best['epoch']})" if best else ""
+        duration = f"{r['duration_s']:.0f} s" if isinstance(r.get("duration_s"), int | float) else ""
+        table.add_row(r["name"], r["status"], epochs, best_text, duration)
+    console.print(table)
+    for r in rows:
+        if r.get("problem") or r.get("resume"):
+            line = f"{r['name']}: {r['status']}" + (f" ({r['problem']})" if r.get("problem") else "")
+            if r.get("resume"):
+                line += f"; resume with: {r['resume']}"
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

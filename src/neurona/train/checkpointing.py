@@ -25,6 +25,7 @@ import numpy as np
 from neurona.errors import CheckpointError
 
 _ARRAY = "__array__"
+_ITEMS = "__items__"  # a dict as ordered pairs: the metadata JSON is written with sorted keys
 
 
 def _split_arrays(value: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
@@ -33,7 +34,7 @@ def _split_arrays(value: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any
         arrays[prefix] = value
         return {_ARRAY: prefix}
     if isinstance(value, dict):
-        return {str(k): _split_arrays(v, f"{prefix}.{k}", arrays) for k, v in value.items()}
+        return {_ITEMS: [[str(k), _split_arrays(v, f"{prefix}.{k}", arrays)] for k, v in value.items()]}
     if isinstance(value, list | tuple):
         return [_split_arrays(v, f"{prefix}.{i}", arrays) for i, v in enumerate(value)]
     return value
@@ -45,6 +46,8 @@ def _join_arrays(value: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
             if value[_ARRAY] not in arrays:
                 raise CheckpointError(f"checkpoint {where}: the array {value[_ARRAY]!r} is missing")
             return arrays[value[_ARRAY]].copy()
+        if set(value) == {_ITEMS}:
+            return {k: _join_arrays(v, arrays, where) for k, v in value[_ITEMS]}
         return {k: _join_arrays(v, arrays, where) for k, v in value.items()}
     if isinstance(value, list):
         return [_join_arrays(v, arrays, where) for v in value]
