@@ -175,19 +175,23 @@ def evaluate(
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     input_csv: Annotated[Path, typer.Argument(help="CSV with one sample per row (header optional).")],
+    header: Annotated[bool | None, typer.Option("--header/--no-header", help="Line 1 is (not) a header; by "
+                                                "default it is one when it names the training features.")] = None,
 ) -> None:
-    """Predict the rows of a CSV file with a trained run; prints one line per row."""
-    from neurona.experiment import predict_run
+    """Predict the rows of a CSV file with a trained run; prints a header line, then one line per row."""
+    from neurona.experiment import predict_run, prediction_columns
 
-    predictions, bundle = predict_run(run_dir, input_csv)
+    predictions, bundle = predict_run(run_dir, input_csv, header)
+    outputs = predictions.reshape(len(predictions), -1)
+    typer.echo("\t".join(prediction_columns(bundle, outputs.shape[1])))  # tab-separated, as written
     if bundle.task == "classification":
         names = bundle.target_names or [str(i) for i in range(predictions.shape[1])]
         for row in predictions:
             k = int(row.argmax())
-            console.print(f"{names[k]}\t{row[k]:.4f}", markup=False, highlight=False)
+            typer.echo(f"{names[k]}\t{row[k]:.4f}")
     else:
-        for row in predictions.reshape(len(predictions), -1):
-            console.print("\t".join(f"{v:.6g}" for v in row), markup=False, highlight=False)
+        for row in outputs:
+            typer.echo("\t".join(f"{v:.6g}" for v in row))
 
 
 @app.command()

@@ -370,23 +370,22 @@ def evaluate_run(run_dir: str | Path, split_name: str = "test") -> dict[str, flo
     return trainer.evaluate(data)
 
 
-def predict_run(run_dir: str | Path, csv_path: str | Path) -> tuple[np.ndarray, Any]:
-    """Predictions for the rows of a CSV file (one sample per row, the dataset's features in order;
-    a header row is allowed). Returns (predictions, bundle)."""
-    _, bundle, split, _, trainer = open_run(run_dir)
+TARGET_LABELS = {"boston": "MEDV (median home value, $1000s)",
+                 "diabetes": "disease progression one year after baseline (score)"}
+
+
+def predict_run(run_dir: str | Path, csv_path: str | Path, header: bool | None = None) -> tuple[np.ndarray, Any]:
+    """Predictions for the rows of a CSV file (one sample per row, the dataset's features in order; a
+    header line is recognised by the feature names, or forced with ``header``). Returns (predictions,
+    bundle)."""
+    from neurona.data.csvfile import read_feature_csv
+
     csv_path = Path(csv_path)
-    if not csv_path.is_file():
+    if not csv_path.exists():
         raise FileNotFoundError(f"input file {csv_path} does not exist")
+    _, bundle, split, _, trainer = open_run(run_dir)
     expected = int(np.prod(split.X_train.shape[1:]))
-    try:
-        X = np.atleast_2d(np.genfromtxt(csv_path, delimiter=",", dtype=np.float64, skip_header=_has_header(csv_path)))
-    except ValueError as e:
-        raise ConfigError(f"{csv_path}: expected {expected} numeric columns per row; could not read it as CSV "
-                          f"({str(e).splitlines()[0]})") from None
-    if X.shape[1] != expected or np.isnan(X).any():
-        raise ConfigError(f"{csv_path}: expected {expected} numeric columns per row "
-                          f"({', '.join(bundle.feature_names or [])[:200]}), got {X.shape[1]} columns"
-                          + (" with missing/non-numeric values" if np.isnan(X).any() else ""))
+    X = read_feature_csv(csv_path, expected, bundle.feature_names, header)
     if split.scaler is not None:
         X = split.scaler.transform(X)
     X = X.reshape(len(X), *split.X_train.shape[1:]).astype(np.float32)
@@ -395,10 +394,9 @@ def predict_run(run_dir: str | Path, csv_path: str | Path) -> tuple[np.ndarray, 
     return trainer.predict(X), bundle
 
 
-def _has_header(path: Path) -> int:
-    first = path.read_text().splitlines()[0] if path.stat().st_size else ""
-    try:
-        [float(v) for v in first.split(",")]
-        return 0
-    except ValueError:
-        return 1
+def prediction_columns(bundle: Any, n_outputs: int) -> list[str]:
+    """The header line of ``neurona predict``: what each printed column is."""
+    if bundle.task == "classification":
+        return ["class", "probability"]
+    label = TARGET_LABELS.get(bundle.name, f"predicted {bundle.name} target")
+    return [label] if n_outputs == 1 else [f"{label} [{i}]" for i in range(n_outputs)]
