@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neurona import __version__
-from neurona.errors import ConfigError, DatasetError
+from neurona.errors import CheckpointError, ConfigError, DatasetError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="neurona: deep learning from first principles. Run the course labs, train from YAML "
@@ -25,7 +25,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
-USAGE_ERRORS = (ConfigError, DatasetError, FileNotFoundError)
+USAGE_ERRORS = (ConfigError, DatasetError, CheckpointError, FileNotFoundError)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The documented exit code of an error: 130 interrupted, 2 bad input, 1 anything else."""
+    if isinstance(error, KeyboardInterrupt):
+        return 130
+    return 2 if isinstance(error, USAGE_ERRORS) else 1
 
 
 def _guarded(fn):
@@ -75,6 +82,8 @@ def lab(
     """Run a course lab end to end and write its HTML report."""
     from neurona.labs import LABS
 
+    if seed < 0:
+        raise ConfigError(f"--seed: must be >= 0, got {seed}")
     if number not in (1, 2, 3):
         raise ConfigError(f"lab: there are labs 1, 2 and 3, got {number}")
     if number not in LABS:

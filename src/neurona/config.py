@@ -254,7 +254,7 @@ class RunConfig(_Strict):
 _TYPE_WORDS = {"int_type": "expected an integer", "int_from_float": "expected an integer",
                "float_type": "expected a number", "bool_type": "expected true or false",
                "string_type": "expected a string", "finite_number": "expected a finite number",
-               "list_type": "expected a list", "dict_type": "expected a mapping of fields",
+               "list_type": "expected a list", "dict_type": "expected a mapping of fields", "model_type": "expected a mapping of fields",
                "tuple_type": "expected a list", "int_parsing": "expected an integer", "float_parsing": "expected a number"}
 
 
@@ -344,6 +344,8 @@ def read_config_text(path: Path) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"config file {path} does not exist")
     raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ConfigError(f"{path} is UTF-16 text; save it as UTF-8")
     if b"\x00" in raw:
         raise ConfigError(f"{path} is a binary file (it holds NUL bytes), not a YAML config; give a text file")
     try:

@@ -16,7 +16,7 @@ import numpy as np
 import neurona as nr
 from neurona import nn, optim
 from neurona.config import RunConfig, dump_config, validate_config
-from neurona.errors import ConfigError, ShapeError, fmt_shape
+from neurona.errors import ConfigError, DatasetError, ShapeError, fmt_shape
 from neurona.train.callbacks.base import Callback, monitor_mode
 
 LOSS_CLASSES = {
@@ -151,7 +151,12 @@ def load_split(config: RunConfig, quick: bool = False):
     from neurona import datasets
 
     options = dict(config.data.options)
-    bundle = datasets.load(config.data.dataset, **options)
+    try:
+        bundle = datasets.load(config.data.dataset, **options)
+    except (ConfigError, TypeError) as e:
+        raise ConfigError(f"data.options: {e}") from None
+    except DatasetError as e:
+        raise DatasetError(f"data: {e}") from None
     if quick and bundle.n_samples > 600:  # CI-sized: a stratified-enough random subset
         keep = np.random.default_rng(config.seed).permutation(bundle.n_samples)[:600]
         bundle.X, bundle.y = bundle.X[np.sort(keep)], bundle.y[np.sort(keep)]
@@ -268,7 +273,10 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
     bundle, split, model = prepare(config, quick)
     loss = build_loss(config)
     optimizer = build_optimizer(config, model.parameters())
-    trainer = Trainer(model, loss, optimizer, metrics=config.metrics, task=bundle.task)
+    try:
+        trainer = Trainer(model, loss, optimizer, metrics=config.metrics, task=bundle.task)
+    except ValueError as e:
+        raise ConfigError(f"metrics: {e}") from None
     epochs = min(config.training.epochs, 3) if quick else config.training.epochs
     batch_size = config.training.batch_size
     steps = max(len(split.X_train) // batch_size + (len(split.X_train) % batch_size > 0), 1)

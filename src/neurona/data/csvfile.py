@@ -77,12 +77,16 @@ def read_feature_csv(path: str | Path, n_features: int, feature_names: list[str]
     if not numbered:
         raise ConfigError(f"{path} is empty; expected {n_features} numeric columns per row")
     first = numbered[0][1]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    semicolons = ";" in first and ("," not in first or len(first.split(";")) == n_features)
+    delimiter = ";" if semicolons else ","
     rows = [(n, [c.strip() for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))])
             for n, line in numbered]
+    forced_data = header is False
     if header is None:
         head = rows[0][1]
-        header = _names_match(head, feature_names) or not any(_is_number(c) for c in head)
+        # a line with no number (decimal commas count as numbers) is a header
+        header = _names_match(head, feature_names) or not any(
+            _is_number(c) or re.fullmatch(r"[-+]?\d+,\d+", c) for c in head)
     if header:
         rows = rows[1:]
         if not rows:
@@ -104,7 +108,7 @@ def read_feature_csv(path: str | Path, n_features: int, feature_names: list[str]
                 value = float(cell)
             except ValueError:
                 hint = " (a decimal comma? write it with '.')" if re.fullmatch(r"-?\d+,\d+", cell) else ""
-                if r == 0 and header is False:
+                if r == 0 and forced_data:
                     hint += " (is line 1 a header? pass --header)"
                 raise ConfigError(f"{where}: {cell!r} is not a number{hint}") from None
             if math.isfinite(value) and abs(value) > np.finfo(np.float32).max:
