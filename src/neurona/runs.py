@@ -10,6 +10,7 @@ thread or another process, gets the next suffix).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -50,8 +51,10 @@ def make_run_dir(root: str | Path, name: str, stamp: str | None = None) -> Path:
             except FileExistsError:
                 continue
             return path
-    except PermissionError:
-        raise ConfigError(f"--out: cannot create a run folder in {root}: permission denied (a read-only "
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise ConfigError(f"--out: cannot create a run folder in {root}: {e.strerror.lower()} (a read-only "
                           "folder?); choose another --out") from None
     raise FileExistsError(f"{root}: 10000 run folders named {name}-{stamp}-*; choose another name")
 

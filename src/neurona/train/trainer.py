@@ -255,9 +255,10 @@ class Trainer:
             return
         from neurona.io.atomic import atomic_write_bytes
 
-        (path, blob), self._unsaved = self._unsaved, None
+        path, blob = self._unsaved
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, blob)
+        self._unsaved = None  # only once written: a Ctrl-C during the write tries again
 
     def _train_epoch(self, epoch: int = 0) -> dict[str, float]:
         self.model.train()
