@@ -194,24 +194,32 @@ def prepare(config: RunConfig, quick: bool = False):
 
 
 class _Heartbeat(Callback):
-    """Refreshes status.json after every epoch: epochs done, the best value so far, the epoch time."""
+    """Refreshes status.json once an epoch's checkpoint is on disk (at the next epoch's start, and at the
+    end): epochs done, the best value so far, the epoch time. So status.json never claims an epoch the
+    checkpoint does not hold."""
 
     def __init__(self, folder: Any, monitor: str, epochs: int) -> None:
         self.folder, self.monitor, self.epochs = folder, monitor, epochs
-        self.last = 0.0
+        self.last: float | None = None
 
-    def on_epoch_begin(self, epoch: int, logs=None) -> None:
-        self.last = time.time()
-
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def _beat(self) -> None:
         values = self.trainer.history.history.get(self.monitor) or []
         finite = [v for v in values if np.isfinite(v)]
         best = None
         if finite:
             value = (min if monitor_mode(self.monitor, "auto") == "min" else max)(finite)
             best = {"metric": self.monitor, "value": value, "epoch": values.index(value) + 1}
-        self.folder.status("running", epochs_done=epoch + 1, epochs_total=self.epochs, best=best,
-                           epoch_s=round(time.time() - self.last, 3))
+        now = time.time()
+        epoch_s = None if self.last is None else round(now - self.last, 3)
+        self.last = now
+        self.folder.status("running", epochs_done=len(self.trainer.history), epochs_total=self.epochs, best=best,
+                           **({"epoch_s": epoch_s} if epoch_s is not None else {}))
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._beat()
+
+    def on_train_end(self, logs=None) -> None:
+        self._beat()
 
 
 def resume_target(run_dir: str | Path) -> tuple[Path, RunConfig, bool]:
