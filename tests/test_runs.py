@@ -265,3 +265,34 @@ def test_a_status_that_cannot_be_written_is_an_error_on_stderr(tmp_path, capsys)
         with folder:
             raise RuntimeError("boom")
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_disk_that_fills_up_mid_run_is_reported_on_stderr(tmp_path):
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("a full disk needs a small tmpfs, which only root can mount")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("tmpfs mounts are not allowed here")
+    try:
+        config = _config(tmp_path, training={"epochs": 400, "batch_size": 2})
+        proc = _neurona("train", config, "--out", disk, "-v", "0")
+        run = _wait_for_epochs(disk, 2, proc)
+        with open(disk / "filler", "wb", buffering=0) as f:  # take every byte left
+            try:
+                while True:
+                    f.write(b"\0" * 4096)
+            except OSError:
+                pass
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 1
+        assert "status.json" in err and "No space left" in err, err
+        status = json.loads((run / "status.json").read_text())  # the last whole one
+        assert status["status"] == "running" and status["epochs_done"] >= 2
+        from neurona.io import load
+
+        assert load(run / "checkpoint.safetensors").extra["epoch"] >= status["epochs_done"]
+        assert read_status(run)["status"] == "died"  # the process is gone: `neurona runs` says so
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
