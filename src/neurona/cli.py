@@ -142,7 +142,8 @@ def runs(
         console.print(f"no runs in {folder}")
         return
     table = Table(title=f"runs in {folder}")
-    for col in ("name", "status", "epochs", "best", "duration"):
+    table.add_column("name", overflow="fold")
+    for col in ("status", "epochs", "best", "duration"):
         table.add_column(col)
     for r in rows:
         epochs = "" if r.get("epochs") is None else f"{r['epochs']}" + (f"/{r['total']}" if r.get("total") else "")
