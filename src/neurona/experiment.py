@@ -293,10 +293,9 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
     if resume is not None:
         folder = RunFolder.reopen(run_dir, console, info={"quick": quick})
     else:
-        folder = RunFolder(out, config.name, console, info={"quick": quick, "epochs_total": epochs})
+        folder = RunFolder(out, config.name, console, info={"quick": quick, "epochs_total": epochs},
+                           files={"config.yaml": dump_config(config)})
     with folder:
-        if resume is None:
-            folder.write_text("config.yaml", dump_config(config))
         trainer.console = folder.console
         callbacks, diagnostics = [], Diagnostics()
         callbacks.append(diagnostics)

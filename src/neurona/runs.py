@@ -87,9 +87,11 @@ class RunFolder:
     """
 
     def __init__(self, root: str | Path, name: str, console: Console | None = None, *,
-                 path: Path | None = None, info: dict | None = None) -> None:
+                 path: Path | None = None, info: dict | None = None, files: dict[str, str] | None = None) -> None:
         self.path = path if path is not None else make_run_dir(root, name)
         (self.path / "figures").mkdir(exist_ok=True)
+        for file_name, text in (files or {}).items():  # before the status: a run that says it exists is whole
+            self.write_text(file_name, text)
         self.console = console or Console(record=True)
         self.started = time.time()
         self.info: dict[str, Any] = {
