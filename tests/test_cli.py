@@ -77,7 +77,7 @@ def test_train_evaluate_predict(tmp_path):
     csv = tmp_path / "flowers.csv"
     csv.write_text("sepal length,sepal width,petal length,petal width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n")
     code, out = invoke("predict", run_dir, csv)
-    assert code == 0 and out.splitlines()[0].startswith("setosa")
+    assert code == 0 and out.splitlines()[0] == "class\tprobability" and out.splitlines()[1].startswith("setosa")
     code, out = invoke("predict", run_dir, ROOT / "examples" / "iris.yaml")
     assert code == 2 and "expected 4 numeric columns" in out
 

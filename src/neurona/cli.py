@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neurona import __version__
-from neurona.errors import ConfigError, DatasetError
+from neurona.errors import CheckpointError, ConfigError, DatasetError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="neurona: deep learning from first principles. Run the course labs, train from YAML "
@@ -25,7 +25,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
-USAGE_ERRORS = (ConfigError, DatasetError, FileNotFoundError)
+USAGE_ERRORS = (ConfigError, DatasetError, CheckpointError, FileNotFoundError)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The documented exit code of an error: 130 interrupted, 2 bad input, 1 anything else."""
+    if isinstance(error, KeyboardInterrupt):
+        return 130
+    return 2 if isinstance(error, USAGE_ERRORS) else 1
 
 
 def _guarded(fn):
@@ -75,6 +82,8 @@ def lab(
     """Run a course lab end to end and write its HTML report."""
     from neurona.labs import LABS
 
+    if seed < 0:
+        raise ConfigError(f"--seed: must be >= 0, got {seed}")
     if number not in (1, 2, 3):
         raise ConfigError(f"lab: there are labs 1, 2 and 3, got {number}")
     if number not in LABS:
@@ -93,17 +102,62 @@ def lab(
 @app.command()
 @_guarded
 def train(
-    config: Annotated[Path, typer.Argument(help="YAML config of the run (see examples/).")],
+    config: Annotated[Path | None, typer.Argument(help="YAML config of the run (see examples/).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a field: --set optimizer.lr=0.1")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the run folders.")] = Path("runs"),
     quick: Annotated[bool, typer.Option("--quick", help="At most 3 epochs on at most 600 samples.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", help="0 silent, 1 progress bar, 2 a line per epoch.")] = 1,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Continue a killed, interrupted or failed run "
+                                                "in its own folder, from its last checkpoint.")] = None,
 ) -> None:
     """Train from a config; writes runs/<name>-<time>/ with history, checkpoint, metrics and report."""
     from neurona.config import load_config
     from neurona.experiment import run
 
+    if resume is not None:
+        if config is not None or set_ or quick:
+            raise ConfigError("--resume RUN_DIR continues a run with its own saved config; give no CONFIG, "
+                              "--set or --quick with it")
+        run(None, verbose=verbose, console=None, resume=resume)
+        return
+    if config is None:
+        raise ConfigError("train: give a CONFIG.yaml to start a run, or --resume RUN_DIR to continue one")
     run(load_config(config, set_ or []), out=out, quick=quick, verbose=verbose, console=None)
+
+
+@app.command()
+@_guarded
+def runs(
+    folder: Annotated[Path, typer.Argument(help="A folder of run folders.")] = Path("runs"),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List runs: name, status (running, died, interrupted, failed, diverged, completed), epochs, best metric."""
+    from neurona.runs import list_runs
+
+    rows = list_runs(folder)
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    if not rows:
+        console.print(f"no runs in {folder}")
+        return
+    table = Table(title=f"runs in {folder}")
+    table.add_column("name", overflow="fold")
+    for col in ("status", "epochs", "best", "duration"):
+        table.add_column(col)
+    for r in rows:
+        epochs = "" if r.get("epochs") is None else f"{r['epochs']}" + (f"/{r['total']}" if r.get("total") else "")
+        best = r.get("best") or {}
+        best_text = f"{best['metric']} {best['value']:.4g} (epoch {best['epoch']})" if best else ""
+        duration = f"{r['duration_s']:.0f} s" if isinstance(r.get("duration_s"), int | float) else ""
+        table.add_row(r["name"], r["status"], epochs, best_text, duration)
+    console.print(table)
+    for r in rows:
+        if r.get("problem") or r.get("resume"):
+            line = f"{r['name']}: {r['status']}" + (f" ({r['problem']})" if r.get("problem") else "")
+            if r.get("resume"):
+                line += f"; resume with: {r['resume']}"
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -131,19 +185,23 @@ def evaluate(
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     input_csv: Annotated[Path, typer.Argument(help="CSV with one sample per row (header optional).")],
+    header: Annotated[bool | None, typer.Option("--header/--no-header", help="Line 1 is (not) a header; by "
+                                                "default it is one when it names the training features.")] = None,
 ) -> None:
-    """Predict the rows of a CSV file with a trained run; prints one line per row."""
-    from neurona.experiment import predict_run
+    """Predict the rows of a CSV file with a trained run; prints a header line, then one line per row."""
+    from neurona.experiment import predict_run, prediction_columns
 
-    predictions, bundle = predict_run(run_dir, input_csv)
+    predictions, bundle = predict_run(run_dir, input_csv, header)
+    outputs = predictions.reshape(len(predictions), -1)
+    typer.echo("\t".join(prediction_columns(bundle, outputs.shape[1])))  # tab-separated, as written
     if bundle.task == "classification":
         names = bundle.target_names or [str(i) for i in range(predictions.shape[1])]
         for row in predictions:
             k = int(row.argmax())
-            console.print(f"{names[k]}\t{row[k]:.4f}", markup=False, highlight=False)
+            typer.echo(f"{names[k]}\t{row[k]:.4f}")
     else:
-        for row in predictions.reshape(len(predictions), -1):
-            console.print("\t".join(f"{v:.6g}" for v in row), markup=False, highlight=False)
+        for row in outputs:
+            typer.echo("\t".join(f"{v:.6g}" for v in row))
 
 
 @app.command()

@@ -13,6 +13,7 @@ Errors name the field's path and what is allowed: ``optimizer.lr: must be > 0, g
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,8 +28,75 @@ SCHEDULES = ("step", "multistep", "exponential", "cosine", "cosine_warm_restarts
 FIGURES = ("learning_curves", "confusion_matrix", "roc", "decision_boundary", "regression", "histograms")
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# option: (kind, low, high, low_inclusive, high_inclusive); None for an open side
+_POS = ("float", 0.0, None, False, False)
+_NONNEG = ("float", 0.0, None, True, False)
+_UNIT = ("float", 0.0, 1.0, True, True)
+_POS_INT = ("int", 1, None, True, False)
+_NONNEG_INT = ("int", 0, None, True, False)
+SCHEDULE_OPTIONS: dict[str, dict[str, tuple]] = {
+    "step": {"step_size": _POS_INT, "gamma": _POS},
+    "multistep": {"gamma": _POS},
+    "exponential": {"gamma": _POS},
+    "cosine": {"T_max": _POS_INT, "eta_min": _NONNEG},
+    "cosine_warm_restarts": {"T_0": _POS_INT, "T_mult": _POS_INT, "eta_min": _NONNEG},
+    "linear": {"start_factor": ("float", 0.0, 1.0, False, True), "end_factor": _UNIT, "total_iters": _POS_INT},
+    "onecycle": {"max_lr": _POS, "total_steps": _POS_INT, "pct_start": ("float", 0.0, 1.0, False, False),
+                 "div_factor": _POS, "final_div_factor": _POS},
+    "plateau": {"factor": ("float", 0.0, 1.0, False, False), "patience": _NONNEG_INT, "min_delta": _NONNEG,
+                "cooldown": _NONNEG_INT, "min_lr": _NONNEG, "monitor": ("str",)},
+}
+LOSS_OPTIONS = {"label_smoothing": _UNIT, "delta": _POS, "beta": _NONNEG, "ignore_index": ("int", None, None, True, True),
+                "reduction": ("choice", "mean", "sum")}
+OPTIMIZER_OPTIONS = {"eps": _POS, "dampening": _NONNEG, "alpha": _UNIT, "rho": _UNIT, "lr_decay": _NONNEG,
+                     "initial_accumulator_value": _NONNEG, "momentum_decay": _NONNEG, "amsgrad": ("bool",),
+                     "maximize": ("bool",)}
+
+
+def check_options(options: dict[str, Any], spec: dict[str, tuple], prefix: str) -> None:
+    """Range-check the known keys of a free-form ``options`` mapping (unknown keys are left to the class
+    they are passed to, which names the ones it takes)."""
+    for key, value in options.items():
+        rule = spec.get(key)
+        if rule is None:
+            continue
+        kind, where = rule[0], f"{prefix}{key}"
+        if kind == "str":
+            if not isinstance(value, str):
+                raise ValueError(f"{where}: expected a name, got {value!r}")
+            continue
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{where}: expected true or false, got {value!r}")
+            continue
+        if kind == "choice":
+            if value not in rule[1:]:
+                raise ValueError(f"{where}: {value!r} is not one of {', '.join(rule[1:])}")
+            continue
+        _, low, high, low_in, high_in = rule
+        if kind == "int" and not _is_int(value):
+            raise ValueError(f"{where}: expected an integer, got {value!r}")
+        if not _is_number(value):
+            raise ValueError(f"{where}: expected a finite number, got {value!r}")
+        too_low = low is not None and (value < low if low_in else value <= low)
+        too_high = high is not None and (value > high if high_in else value >= high)
+        if too_low or too_high:
+            lo = "(-inf" if low is None else ("[" if low_in else "(") + f"{low:g}"
+            hi = "inf)" if high is None else f"{high:g}" + ("]" if high_in else ")")
+            raise ValueError(f"{where}: must be in {lo}, {hi}, got {value!r}")
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: YAML's true is not 1, 16.7 is not 16, "0.1" is not a number; no inf or nan anywhere
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class DataConfig(_Strict):
@@ -71,7 +139,15 @@ class ModelConfig(_Strict):
             raise ValueError("give either a reference model 'name' or a 'layers' list, not both or neither")
         if self.layers is not None and self.model_extra:
             raise ValueError(f"unexpected keys {sorted(self.model_extra)} beside 'layers'")
+        hidden = (self.model_extra or {}).get("hidden")
+        if hidden is not None and not (isinstance(hidden, list) and hidden and all(_is_int(h) and h >= 1
+                                                                                     for h in hidden)):
+            raise ValueError(f"hidden: expected a list of integers >= 1 (the widths of the hidden layers, e.g. "
+                             f"[16, 16]), got {hidden!r}")
         for i, layer in enumerate(self.layers or []):
+            if not isinstance(layer, dict):
+                raise ValueError(f"layers[{i}]: expected a mapping such as {{type: linear, out_features: 16}}, "
+                                 f"got {layer!r}")
             if "type" not in layer:
                 raise ValueError(f"layers[{i}] needs a 'type' (e.g. linear, relu, conv2d), got {layer}")
         return self
@@ -85,6 +161,12 @@ class LossConfig(_Strict):
     name: Literal[LOSSES]  # type: ignore[valid-type]
     options: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("options")
+    @classmethod
+    def _options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        check_options(options, LOSS_OPTIONS, "")
+        return options
+
 
 class OptimizerConfig(_Strict):
     name: Literal[OPTIMIZERS]  # type: ignore[valid-type]
@@ -92,13 +174,37 @@ class OptimizerConfig(_Strict):
     weight_decay: float = Field(0.0, ge=0.0)
     momentum: float | None = Field(None, ge=0.0, lt=1.0)
     nesterov: bool | None = None
-    betas: tuple[float, float] | None = None
+    betas: list[float] | None = Field(None, min_length=2, max_length=2)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, betas: list[float] | None) -> list[float] | None:
+        if betas is not None and not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"both betas must be in [0, 1), got {betas}")
+        return betas
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        check_options(options, OPTIMIZER_OPTIONS, "")
+        return options
 
 
 class ScheduleConfig(_Strict):
     name: Literal[SCHEDULES]  # type: ignore[valid-type]
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ScheduleConfig:
+        check_options(self.options, SCHEDULE_OPTIONS.get(self.name, {}), "options.")
+        milestones = self.options.get("milestones")
+        if milestones is not None:
+            if not isinstance(milestones, list) or not all(_is_int(m) and m >= 1 for m in milestones):
+                raise ValueError(f"options.milestones: expected a list of epoch numbers >= 1, got {milestones!r}")
+            if milestones != sorted(set(milestones)):
+                raise ValueError(f"options.milestones: must increase, got {milestones}")
+        return self
 
 
 class EarlyStoppingConfig(_Strict):
@@ -112,6 +218,7 @@ class TrainingConfig(_Strict):
     batch_size: int = Field(32, ge=1)
     early_stopping: EarlyStoppingConfig | None = None
     checkpoint: bool = True
+    checkpoint_every: int = Field(1, ge=0)  # epochs between resumable checkpoints; 0: none
     l2: float = Field(0.0, ge=0.0)
 
 
@@ -120,7 +227,7 @@ class ReportConfig(_Strict):
 
 
 class RunConfig(_Strict):
-    name: str = Field("run", pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field("run", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$", max_length=100)
     seed: int = Field(0, ge=0)
     data: DataConfig
     model: ModelConfig
@@ -129,12 +236,26 @@ class RunConfig(_Strict):
     schedule: ScheduleConfig | None = None
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     metrics: list[str] | None = None
+
+    @field_validator("data", "model", "training", "report", mode="before")
+    @classmethod
+    def _section(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a section of fields (key: value lines), got {value!r}")
+        return value
     report: ReportConfig = Field(default_factory=ReportConfig)
 
     @field_validator("loss", "optimizer", "schedule", mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
+
+
+_TYPE_WORDS = {"int_type": "expected an integer", "int_from_float": "expected an integer",
+               "float_type": "expected a number", "bool_type": "expected true or false",
+               "string_type": "expected a string", "finite_number": "expected a finite number",
+               "list_type": "expected a list", "dict_type": "expected a mapping of fields", "model_type": "expected a mapping of fields",
+               "tuple_type": "expected a list", "int_parsing": "expected an integer", "float_parsing": "expected a number"}
 
 
 def _describe(error: dict) -> str:
@@ -151,8 +272,18 @@ def _describe(error: dict) -> str:
         return f"{path}: unknown key (check the spelling)"
     if kind == "missing":
         return f"{path}: required field is missing"
+    if kind in _TYPE_WORDS:
+        return f"{path}: {_TYPE_WORDS[kind]}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        return (f"{path}: {value!r} cannot name a run folder; use letters, digits, '-', '_' and '.', not starting "
+                "with '.'")
+    if kind in ("too_short", "too_long"):
+        return f"{path}: expected {ctx.get('min_length', ctx.get('max_length'))} items, got {value!r}"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{path}: {message}" + (f", got {value!r}" if kind.endswith("_type") or kind.endswith("_parsing") else "")
+    head, sep, rest = message.partition(": ")
+    if sep and head.replace(".", "").replace("_", "").replace("[", "").replace("]", "").isalnum() and " " not in head:
+        return f"{path}.{head}: {rest}"  # a validator that named the field inside the section
+    return f"{path}: {message}"
 
 
 def validate_config(data: Any, source: str = "config") -> RunConfig:
@@ -169,28 +300,81 @@ def validate_config(data: Any, source: str = "config") -> RunConfig:
 def set_value(data: dict, dotted: str, value: str) -> None:
     """Apply a ``--set key.sub=value`` override (the value is parsed as YAML: numbers, lists, booleans)."""
     keys = dotted.split(".")
+    if not all(keys):
+        raise ConfigError(f"--set {dotted}={value}: {dotted!r} is not a field path such as optimizer.lr")
     node = data
     for key in keys[:-1]:
         node = node.setdefault(key, {})
         if not isinstance(node, dict):
             raise ConfigError(f"--set {dotted}: {key!r} is not a section")
-    node[keys[-1]] = yaml.safe_load(value)
+    try:
+        node[keys[-1]] = yaml.load(value, Loader=_UniqueKeyLoader) if value.strip() else None
+    except yaml.YAMLError as e:
+        problem = str(e).splitlines()[0]
+        raise ConfigError(f"--set {dotted}={value}: the value is not valid YAML ({problem}); quote strings, "
+                          "write lists as [1, 2]") from None
+    if node[keys[-1]] is None:
+        raise ConfigError(f"--set {dotted}=: a value is needed after '='")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(None, None, f"unhashable key {key!r}",
+                                                        key_node.start_mark) from None
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key]}; YAML would silently keep "
+                    "the last one)", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a config file, or a ConfigError naming the file and what is wrong with it."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory; give the path of a YAML config file (e.g. examples/iris.yaml)")
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ConfigError(f"{path} is UTF-16 text; save it as UTF-8")
+    if b"\x00" in raw:
+        raise ConfigError(f"{path} is a binary file (it holds NUL bytes), not a YAML config; give a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{raw[e.start]:02x} at offset {e.start} cannot be "
+                          "decoded; save the file as UTF-8") from None
+
+
+def parse_config_text(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{source} is not valid YAML: {e}") from None
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read, override and validate a YAML config file."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path} is not valid YAML: {e}") from None
+    data = parse_config_text(read_config_text(path), str(path))
+    if data is None:
+        raise ConfigError(f"{path} is empty; a config needs at least data, model, loss and optimizer")
     for item in overrides or []:
         if "=" not in item:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         key, value = item.split("=", 1)
-        set_value(data if isinstance(data, dict) else {}, key.strip(), value)
+        if not isinstance(data, dict):
+            break  # validate_config reports the file itself
+        set_value(data, key.strip(), value)
     return validate_config(data, str(path))
 
 

@@ -25,6 +25,10 @@ class CheckpointError(ValueError):
     """A checkpoint file was truncated, corrupted, not a neurona checkpoint, or did not fit the model."""
 
 
+class DivergenceError(FloatingPointError):
+    """Training produced a NaN or infinite loss (the message names the epoch, the batch and the op)."""
+
+
 class GradcheckError(AssertionError):
     """Analytic and numeric gradients disagree (raised by :func:`neurona.autograd.gradcheck`)."""
 

@@ -7,7 +7,7 @@ a run folder (rebuilding the same split and scaler from the saved config and see
 from __future__ import annotations
 
 import inspect
-import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,8 @@ import numpy as np
 import neurona as nr
 from neurona import nn, optim
 from neurona.config import RunConfig, dump_config, validate_config
-from neurona.errors import ConfigError, ShapeError, fmt_shape
-from neurona.runs import RunFolder
+from neurona.errors import ConfigError, DatasetError, ShapeError, fmt_shape
+from neurona.train.callbacks.base import Callback, monitor_mode
 
 LOSS_CLASSES = {
     "cross_entropy": nn.CrossEntropyLoss, "nll": nn.NLLLoss, "bce": nn.BCELoss, "bce_with_logits": nn.BCEWithLogitsLoss,
@@ -115,7 +115,7 @@ def build_optimizer(config: RunConfig, params: Any) -> optim.Optimizer:
     options = {"lr": o.lr, "weight_decay": o.weight_decay, **o.options}
     for key in ("momentum", "nesterov", "betas"):
         if getattr(o, key) is not None:
-            options[key] = getattr(o, key)
+            options[key] = tuple(o.betas) if key == "betas" else getattr(o, key)
     return _construct(OPTIMIZER_CLASSES[o.name], {"params": params, **options}, "optimizer")
 
 
@@ -151,7 +151,12 @@ def load_split(config: RunConfig, quick: bool = False):
     from neurona import datasets
 
     options = dict(config.data.options)
-    bundle = datasets.load(config.data.dataset, **options)
+    try:
+        bundle = datasets.load(config.data.dataset, **options)
+    except (ConfigError, TypeError) as e:
+        raise ConfigError(f"data.options: {e}") from None
+    except DatasetError as e:
+        raise DatasetError(f"data: {e}") from None
     if quick and bundle.n_samples > 600:  # CI-sized: a stratified-enough random subset
         keep = np.random.default_rng(config.seed).permutation(bundle.n_samples)[:600]
         bundle.X, bundle.y = bundle.X[np.sort(keep)], bundle.y[np.sort(keep)]
@@ -174,6 +179,13 @@ def prepare(config: RunConfig, quick: bool = False):
     if config.loss.name in ("mse", "l1", "huber", "smooth_l1") and bundle.task == "classification":
         raise ConfigError(f"loss: {config.loss.name!r} is a regression loss but dataset {bundle.name!r} is a "
                           "classification task; use cross_entropy")
+    if config.loss.name in ("bce", "bce_with_logits"):
+        if bundle.task == "regression":
+            raise ConfigError(f"loss: {config.loss.name!r} needs 0/1 labels but dataset {bundle.name!r} is a "
+                              "regression task; use mse")
+        if int(bundle.n_classes) > 2:
+            raise ConfigError(f"loss: {config.loss.name!r} is a binary loss but dataset {bundle.name!r} has "
+                              f"{int(bundle.n_classes)} classes; use cross_entropy")
     if config.loss.name in ("cross_entropy", "nll") and bundle.task == "regression":
         raise ConfigError(f"loss: {config.loss.name!r} needs class labels but dataset {bundle.name!r} is a "
                           "regression task; use mse")
@@ -181,38 +193,132 @@ def prepare(config: RunConfig, quick: bool = False):
     return bundle, split, model
 
 
-def run(config: RunConfig | dict, out: str | Path = "runs", quick: bool = False, verbose: int = 1,
-        console: Any = None) -> Path:
-    """Train from a config into a new run folder; returns its path. The report is written last, and only
-    when everything else succeeded."""
+class _Heartbeat(Callback):
+    """Refreshes status.json once an epoch's checkpoint is on disk (at the next epoch's start, and at the
+    end): epochs done, the best value so far, the epoch time. So status.json never claims an epoch the
+    checkpoint does not hold."""
+
+    def __init__(self, folder: Any, monitor: str, epochs: int) -> None:
+        self.folder, self.monitor, self.epochs = folder, monitor, epochs
+        self.last: float | None = None
+
+    def _beat(self) -> None:
+        values = self.trainer.history.history.get(self.monitor) or []
+        finite = [v for v in values if np.isfinite(v)]
+        best = None
+        if finite:
+            value = (min if monitor_mode(self.monitor, "auto") == "min" else max)(finite)
+            best = {"metric": self.monitor, "value": value, "epoch": values.index(value) + 1}
+        now = time.time()
+        epoch_s = None if self.last is None else round(now - self.last, 3)
+        self.last = now
+        self.folder.status("running", epochs_done=len(self.trainer.history), epochs_total=self.epochs, best=best,
+                           **({"epoch_s": epoch_s} if epoch_s is not None else {}))
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._beat()
+
+    def on_train_end(self, logs=None) -> None:
+        self._beat()
+
+
+def resume_target(run_dir: str | Path) -> tuple[Path, RunConfig, bool]:
+    """(folder, config, quick) of a run that ``--resume`` may continue; ConfigError saying why not."""
+    from neurona.runs import read_status
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"--resume: {run_dir} is not a folder; give a run folder such as runs/<name>-<time>")
+    if not (run_dir / "config.yaml").is_file():
+        raise ConfigError(f"--resume: {run_dir} is not a run folder (no config.yaml)")
+    status = read_status(run_dir)
+    if status["status"] == "completed":
+        raise ConfigError(f"--resume: {run_dir} already completed; nothing to resume (train again for a new run)")
+    if status["status"] == "running":
+        raise ConfigError(f"--resume: {run_dir} is still running (pid {status.get('pid')} on "
+                          f"{status.get('host')}); stop it first")
+    config = validate_config(_read_yaml(run_dir / "config.yaml"), str(run_dir / "config.yaml"))
+    return run_dir, config, bool(status.get("quick", False))
+
+
+def _read_yaml(path: Path) -> Any:
+    from neurona.config import parse_config_text, read_config_text
+
+    return parse_config_text(read_config_text(path), str(path))
+
+
+def check_monitors(config: RunConfig, metrics: tuple[str, ...], has_val: bool) -> None:
+    """Fail before training when early stopping or a plateau schedule watches a quantity never logged."""
+    logged = ["loss", "lr", *metrics]
+    if has_val:
+        logged += ["val_loss", *(f"val_{m}" for m in metrics)]
+    watched = []
+    if config.training.early_stopping is not None:
+        watched.append(("training.early_stopping.monitor", config.training.early_stopping.monitor))
+    if config.schedule is not None and config.schedule.name == "plateau":
+        watched.append(("schedule.options.monitor", config.schedule.options.get("monitor", "val_loss")))
+    for where, name in watched:
+        if name not in logged:
+            hint = " (this run has no validation split: set data.val > 0)" if name.startswith("val_") else ""
+            raise ConfigError(f"{where}: {name!r} is never logged by this run; it logs {', '.join(logged)}{hint}")
+
+
+def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool = False, verbose: int = 1,
+        console: Any = None, resume: str | Path | None = None) -> Path:
+    """Train from a config into a new run folder (or continue the run in ``resume``); returns its path.
+
+    Everything is built and checked before the folder is created. A resumable checkpoint is written to
+    ``checkpoint.safetensors`` every ``training.checkpoint_every`` epochs; the report is written last, and
+    only when everything else succeeded.
+    """
     from neurona.io import save
+    from neurona.runs import RunFolder
     from neurona.train import Diagnostics, EarlyStopping, Trainer
 
-    config = validate_config(config) if isinstance(config, dict) else config
-    folder = RunFolder(out, config.name, console)
-    with folder:
-        folder.write_text("config.yaml", dump_config(config))
-        bundle, split, model = prepare(config, quick)
-        loss = build_loss(config)
-        optimizer = build_optimizer(config, model.parameters())
+    if resume is not None:
+        run_dir, config, quick = resume_target(resume)
+    else:
+        config = validate_config(config) if isinstance(config, dict) else config
+    bundle, split, model = prepare(config, quick)
+    loss = build_loss(config)
+    optimizer = build_optimizer(config, model.parameters())
+    try:
         trainer = Trainer(model, loss, optimizer, metrics=config.metrics, task=bundle.task)
+    except ValueError as e:
+        raise ConfigError(f"metrics: {e}") from None
+    epochs = min(config.training.epochs, 3) if quick else config.training.epochs
+    batch_size = config.training.batch_size
+    steps = max(len(split.X_train) // batch_size + (len(split.X_train) % batch_size > 0), 1)
+    schedule = build_schedule(config, optimizer, steps)
+    check_monitors(config, trainer.metrics, split.val is not None)
+    if resume is not None:
+        folder = RunFolder.reopen(run_dir, console, info={"quick": quick})
+    else:
+        folder = RunFolder(out, config.name, console, info={"quick": quick, "epochs_total": epochs},
+                           files={"config.yaml": dump_config(config)})
+    with folder:
         trainer.console = folder.console
-        epochs = min(config.training.epochs, 3) if quick else config.training.epochs
-        batch_size = config.training.batch_size
-        steps = max(len(split.X_train) // batch_size + (len(split.X_train) % batch_size > 0), 1)
         callbacks, diagnostics = [], Diagnostics()
         callbacks.append(diagnostics)
-        schedule = build_schedule(config, optimizer, steps)
         if schedule is not None:
             callbacks.append(schedule)
+        monitor = "val_loss" if split.val is not None else "loss"
         if config.training.early_stopping is not None and split.val is not None:
             es = config.training.early_stopping
             callbacks.append(EarlyStopping(es.monitor, min_delta=es.min_delta, patience=es.patience))
+            monitor = es.monitor
+        callbacks.append(_Heartbeat(folder, monitor, epochs))
+        checkpoint = folder.file("checkpoint.safetensors")
+        every = config.training.checkpoint_every if config.training.checkpoint else 0
+        resume_from = checkpoint if resume is not None and checkpoint.is_file() else None
         folder.console.print(f"[bold]neurona train[/] {config.name}: {bundle.name} ({bundle.task}), "
                              f"{len(split.X_train)}/{len(split.X_val)}/{len(split.X_test)} train/val/test, "
                              f"{model.num_parameters():,} parameters")
+        if resume is not None:
+            done = "from its last checkpoint" if resume_from else "from the start (it had no checkpoint yet)"
+            folder.console.print(f"Resuming {folder.path} {done}")
         history = trainer.fit(split.train, val=split.val, epochs=epochs, batch_size=batch_size, callbacks=callbacks,
-                              verbose=verbose, seed=config.seed)
+                              verbose=verbose, seed=config.seed, checkpoint=checkpoint if every else None,
+                              checkpoint_every=every, resume_from=resume_from, stop_on_nan=True)
         folder.write_text("history.csv", history.to_csv())
         metrics = {"train": trainer.evaluate(split.train)}
         if split.val is not None:
@@ -226,7 +332,8 @@ def run(config: RunConfig | dict, out: str | Path = "runs", quick: bool = False,
         from neurona.report.run_report import write_run_report
 
         write_run_report(folder, config, bundle, split, model, trainer, history, metrics, diagnostics)
-        folder.status("completed", metrics={k: v for k, v in metrics.items() if isinstance(v, dict)})
+        folder.status("completed", epochs_done=len(history),
+                      metrics={k: v for k, v in metrics.items() if isinstance(v, dict)})
         _print_metrics(folder.console, metrics)
         folder.console.print(f"Figures: {folder.path / 'figures'}")
         folder.console.print(f"[green]Run complete:[/] {folder.path} (report: {folder.file('report.html')})")
@@ -255,12 +362,14 @@ def open_run(run_dir: str | Path):
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
         raise FileNotFoundError(f"{run_dir} is not a run folder (no config.yaml); runs live under runs/<name>-<time>/")
-    status = json.loads((run_dir / "status.json").read_text()) if (run_dir / "status.json").is_file() else {}
-    if status.get("status") != "completed" or not (run_dir / "model.safetensors").is_file():
-        raise ConfigError(f"{run_dir} did not complete (status: {status.get('status', 'unknown')}); train it again")
-    import yaml
+    from neurona.runs import read_status
 
-    config = validate_config(yaml.safe_load((run_dir / "config.yaml").read_text()), str(run_dir / "config.yaml"))
+    status = read_status(run_dir)
+    if status["status"] != "completed" or not (run_dir / "model.safetensors").is_file():
+        hint = f"; continue it with: neurona train --resume {run_dir}" if status["status"] in (
+            "died", "interrupted", "failed") else "; train it again"
+        raise ConfigError(f"{run_dir} did not complete (status: {status['status']}){hint}")
+    config = validate_config(_read_yaml(run_dir / "config.yaml"), str(run_dir / "config.yaml"))
     bundle, split, model = prepare(config)
     load(run_dir / "model.safetensors", model=model)
     trainer = Trainer(model, build_loss(config), build_optimizer(config, model.parameters()),
@@ -276,23 +385,22 @@ def evaluate_run(run_dir: str | Path, split_name: str = "test") -> dict[str, flo
     return trainer.evaluate(data)
 
 
-def predict_run(run_dir: str | Path, csv_path: str | Path) -> tuple[np.ndarray, Any]:
-    """Predictions for the rows of a CSV file (one sample per row, the dataset's features in order;
-    a header row is allowed). Returns (predictions, bundle)."""
-    _, bundle, split, _, trainer = open_run(run_dir)
+TARGET_LABELS = {"boston": "MEDV (median home value, $1000s)",
+                 "diabetes": "disease progression one year after baseline (score)"}
+
+
+def predict_run(run_dir: str | Path, csv_path: str | Path, header: bool | None = None) -> tuple[np.ndarray, Any]:
+    """Predictions for the rows of a CSV file (one sample per row, the dataset's features in order; a
+    header line is recognised by the feature names, or forced with ``header``). Returns (predictions,
+    bundle)."""
+    from neurona.data.csvfile import read_feature_csv
+
     csv_path = Path(csv_path)
-    if not csv_path.is_file():
+    if not csv_path.exists():
         raise FileNotFoundError(f"input file {csv_path} does not exist")
+    _, bundle, split, _, trainer = open_run(run_dir)
     expected = int(np.prod(split.X_train.shape[1:]))
-    try:
-        X = np.atleast_2d(np.genfromtxt(csv_path, delimiter=",", dtype=np.float64, skip_header=_has_header(csv_path)))
-    except ValueError as e:
-        raise ConfigError(f"{csv_path}: expected {expected} numeric columns per row; could not read it as CSV "
-                          f"({str(e).splitlines()[0]})") from None
-    if X.shape[1] != expected or np.isnan(X).any():
-        raise ConfigError(f"{csv_path}: expected {expected} numeric columns per row "
-                          f"({', '.join(bundle.feature_names or [])[:200]}), got {X.shape[1]} columns"
-                          + (" with missing/non-numeric values" if np.isnan(X).any() else ""))
+    X = read_feature_csv(csv_path, expected, bundle.feature_names, header)
     if split.scaler is not None:
         X = split.scaler.transform(X)
     X = X.reshape(len(X), *split.X_train.shape[1:]).astype(np.float32)
@@ -301,10 +409,9 @@ def predict_run(run_dir: str | Path, csv_path: str | Path) -> tuple[np.ndarray, 
     return trainer.predict(X), bundle
 
 
-def _has_header(path: Path) -> int:
-    first = path.read_text().splitlines()[0] if path.stat().st_size else ""
-    try:
-        [float(v) for v in first.split(",")]
-        return 0
-    except ValueError:
-        return 1
+def prediction_columns(bundle: Any, n_outputs: int) -> list[str]:
+    """The header line of ``neurona predict``: what each printed column is."""
+    if bundle.task == "classification":
+        return ["class", "probability"]
+    label = TARGET_LABELS.get(bundle.name, f"predicted {bundle.name} target")
+    return [label] if n_outputs == 1 else [f"{label} [{i}]" for i in range(n_outputs)]

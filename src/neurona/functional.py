@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurona.errors import ShapeError, fmt_shape
+from neurona.errors import DTypeError, ShapeError, fmt_shape
 from neurona.ops import (
     abs,
-    cross_entropy,
     elu,
     gelu,
     hardtanh,
@@ -134,6 +133,27 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) ->
     if beta == 0:
         return _reduce(ad, reduction, "smooth_l1_loss")
     return _reduce(where(ad.data < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction, "smooth_l1_loss")
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C, ...) against integer class indices (N, ...) or class
+    probabilities (the shape of the logits), as ``torch.nn.functional.cross_entropy``.
+
+    Float labels of the class-index shape are refused: they are usually integer labels that lost their
+    type (``y.astype(float)``), and truncating them would silently change the targets.
+    """
+    from neurona.ops import cross_entropy as _cross_entropy
+
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if isinstance(input, Tensor) and labels.dtype.kind == "f" and labels.ndim == input.ndim - 1:
+        raise DTypeError(
+            f"cross_entropy: the targets are float class labels (dtype {labels.dtype}, shape "
+            f"{fmt_shape(labels.shape)}); class indices must be integers. Convert them with y.long() "
+            "(or np.asarray(y, dtype=np.int64)); float targets are accepted only as class probabilities of "
+            f"the logits' shape {fmt_shape(input.shape)}"
+        )
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:

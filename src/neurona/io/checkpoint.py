@@ -34,6 +34,7 @@ FORMAT_VERSION = 1
 _META_KEY = "neurona"
 _MODEL_PREFIX = "model."
 _OPTIM_PREFIX = "optimizer.state."
+_ARRAYS_PREFIX = "arrays."  # named arrays beside the model (a resumable run's callback state)
 _TUPLE = "__tuple__"  # JSON has no tuples; optimiser hyper-parameters such as betas keep theirs
 
 
@@ -65,6 +66,7 @@ class Checkpoint:
     history: dict[str, list] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     rng_state: dict[str, Any] | None = None
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
     model_class: str | None = None
     optimizer_class: str | None = None
     neurona_version: str | None = None
@@ -83,6 +85,7 @@ def save(
     epoch: int | None = None,
     history: Any = None,
     rng_state: dict[str, Any] | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write ``model`` (and ``optimizer``) with run metadata to a safetensors checkpoint, atomically.
 
@@ -103,6 +106,8 @@ def save(
         Per-epoch lists such as ``{'loss': [...], 'val_loss': [...]}`` (or an object with ``.history``).
     rng_state : dict, optional
         The result of :func:`rng_state`, for a bit-identical resume.
+    arrays : dict of str to ndarray, optional
+        More named arrays to keep in the tensor section (read back as ``Checkpoint.arrays``).
 
     Returns
     -------
@@ -117,6 +122,25 @@ def save(
     >>> io.load("runs/demo/model.safetensors", model).epoch                            # doctest: +SKIP
     3
     """
+    blob = to_bytes(model, optimizer, extra, epoch=epoch, history=history, rng_state=rng_state, arrays=arrays)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, blob)
+    return path
+
+
+def to_bytes(
+    model: Any,
+    optimizer: Any = None,
+    extra: dict[str, Any] | None = None,
+    *,
+    epoch: int | None = None,
+    history: Any = None,
+    rng_state: dict[str, Any] | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
+) -> bytes:
+    """The bytes :func:`save` would write (same arguments, no path): a snapshot kept in memory until it
+    is worth writing."""
     if not callable(getattr(model, "state_dict", None)):
         raise TypeError(f"save: model must have a state_dict() method (a Module), got {type(model).__name__}")
     if extra is not None and not isinstance(extra, dict):
@@ -147,11 +171,9 @@ def save(
     if optimizer is not None:
         optim_tensors, meta["optimizer"] = _split_optimizer_state(optimizer)
         tensors.update(optim_tensors)
-    blob = safetensors.numpy.save(tensors, metadata={_META_KEY: json.dumps(meta, sort_keys=True)})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, blob)
-    return path
+    for name, value in (arrays or {}).items():
+        tensors[_ARRAYS_PREFIX + str(name)] = _as_array(value, f"arrays[{name!r}]")
+    return safetensors.numpy.save(tensors, metadata={_META_KEY: json.dumps(meta, sort_keys=True)})
 
 
 def _as_array(value: Any, where: str) -> np.ndarray:
@@ -334,6 +356,7 @@ def _read(path: Path, data: bytes) -> Checkpoint:
 
     model_state: dict[str, np.ndarray] = {}
     optim_arrays: dict[str, np.ndarray] = {}
+    named_arrays: dict[str, np.ndarray] = {}
     for key in header:  # header order is the order the tensors were written in
         if key == "__metadata__":
             continue
@@ -341,6 +364,8 @@ def _read(path: Path, data: bytes) -> Checkpoint:
             model_state[key[len(_MODEL_PREFIX) :]] = tensors[key]
         elif key.startswith(_OPTIM_PREFIX):
             optim_arrays[key[len(_OPTIM_PREFIX) :]] = tensors[key]
+        elif key.startswith(_ARRAYS_PREFIX):
+            named_arrays[key[len(_ARRAYS_PREFIX) :]] = tensors[key]
         else:
             raise CheckpointError(f"checkpoint {path} holds the unexpected tensor {key!r}")
 
@@ -361,6 +386,7 @@ def _read(path: Path, data: bytes) -> Checkpoint:
         history=history,
         extra=meta.get("extra") or {},
         rng_state=meta.get("rng_state"),
+        arrays=named_arrays,
         model_class=meta.get("model_class"),
         optimizer_class=None if optim_meta is None else optim_meta.get("class"),
         neurona_version=meta.get("neurona_version"),
@@ -418,6 +444,17 @@ def _check_model(ckpt: Checkpoint, model: Any) -> None:
         for k in own
         if k in ckpt.model_state and ckpt.model_state[k].shape != tuple(own[k].shape)
     ]
+    mistyped = [
+        f"{k} ({ckpt.model_state[k].dtype} in the checkpoint, {np.asarray(own[k].data).dtype} in the model)"
+        for k in own
+        if k in ckpt.model_state and ckpt.model_state[k].dtype.kind in "iub"
+        and np.asarray(own[k].data).dtype.kind == "f"
+    ]
+    if mistyped and not (missing or unexpected or mismatched):
+        raise CheckpointError(
+            f"checkpoint {ckpt.path}: integer weights cannot be loaded into float parameters: {_short(mistyped)}. "
+            "Save floating-point weights (the file may hold labels or indices by mistake). Nothing was changed."
+        )
     if not (missing or unexpected or mismatched):
         return
     problems = []

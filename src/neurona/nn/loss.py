@@ -98,6 +98,9 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
+        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, int | float) or not (
+                0.0 <= label_smoothing <= 1.0):
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
         self._weight_buffer("weight", weight)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 

@@ -53,7 +53,18 @@ class Optimizer:
                 f"{self._name}: params must be an iterable of Tensors or dicts, got a single Tensor; "
                 "pass model.parameters() or [tensor]"
             )
-        groups = list(params)
+        if callable(getattr(params, "parameters", None)):  # a Module: the commonest first mistake
+            raise TypeError(
+                f"{self._name}: got the model ({type(params).__name__}) itself; pass its parameters: "
+                f"{self._name}(model.parameters(), lr=...)"
+            )
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{self._name}: params must be an iterable of Tensors (model.parameters()) or of dicts, "
+                f"got {type(params).__name__}"
+            ) from None
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list (does the model have parameters?)")
         if not isinstance(groups[0], dict):

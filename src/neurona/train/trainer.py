@@ -15,7 +15,7 @@ import numpy as np
 from rich.console import Console
 
 from neurona._malloc import tune_malloc
-from neurona.errors import ConfigError, ShapeError, fmt_shape
+from neurona.errors import ConfigError, DivergenceError, ShapeError, fmt_shape
 from neurona.tensor import Tensor, no_grad
 from neurona.train.callbacks.base import Callback, CallbackList
 from neurona.train.callbacks.progress import ProgressBar
@@ -76,6 +76,10 @@ class Trainer:
         self._callbacks: CallbackList | None = None
         self._nan_reported = False
         tune_malloc()  # keep freed activation memory between steps (opt-in for the process: neurona._malloc)
+        self.stop_on_nan, self.divergence, self._epoch_finite = False, None, True
+        self._checkpoint: tuple[Path, int] | None = None
+        self._pending_saves: list[Path] = []
+        self._unsaved: tuple[Path, bytes] | None = None
 
     # ---- data -------------------------------------------------------------------------------
     def _as_dataset(self, data: Any, what: str):
@@ -163,17 +167,24 @@ class Trainer:
     # ---- training -----------------------------------------------------------------------------
     def fit(self, train: Any, val: Any = None, epochs: int = 1, batch_size: int = 32,
             callbacks: list[Callback] | None = None, verbose: int = 1, val_split: float | None = None,
-            shuffle: bool = True, seed: int | None = None, resume_from: str | Path | None = None) -> History:
+            shuffle: bool = True, seed: int | None = None, resume_from: str | Path | None = None,
+            checkpoint: str | Path | None = None, checkpoint_every: int = 1, stop_on_nan: bool = False) -> History:
         """Train for ``epochs`` epochs; returns the :class:`History` (also kept as ``self.history``).
 
         ``train``/``val``: DataLoader, Dataset or (X, y). ``val_split`` holds out a shuffled, stratified
-        fraction of ``train`` instead. ``resume_from`` continues a run from a ModelCheckpoint file: with the
-        same seed it ends with bit-identical weights to a run that was never interrupted.
+        fraction of ``train`` instead. ``checkpoint`` is a file that receives, atomically, a resumable
+        checkpoint every ``checkpoint_every`` epochs (and the last finished epoch on Ctrl-C).
+        ``resume_from`` continues a run from such a file (or a ModelCheckpoint file): with the same seed
+        and callbacks it ends bit-identical to a run that was never interrupted. ``stop_on_nan`` raises
+        :class:`~neurona.errors.DivergenceError` at the first non-finite loss, naming the epoch, the
+        batch and the op that produced it; checkpoints never hold a non-finite epoch.
         """
-        if epochs < 1:
-            raise ConfigError(f"epochs must be >= 1, got {epochs}")
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+            raise ConfigError(f"epochs must be an integer >= 1, got {epochs!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0:
+            raise ConfigError(f"checkpoint_every must be an integer >= 0 (0: never), got {checkpoint_every!r}")
         if val_split is not None:
             if val is not None:
                 raise ConfigError("give either val or val_split, not both")
@@ -182,29 +193,76 @@ class Trainer:
         val_loader = None if val is None else self._as_loader(val, max(batch_size, 256), False, "val")
         self._check_first_batch(self.train_loader)
         self.epochs, self.steps_per_epoch = epochs, len(self.train_loader)
+        self.stop_on_nan, self.divergence = stop_on_nan, None
         callbacks = list(callbacks or [])
         if verbose:
             callbacks.append(ProgressBar(verbose, self.console))
         self._callbacks = CallbackList(callbacks, self)
+        self._checkpoint = (Path(checkpoint), checkpoint_every) if checkpoint is not None and checkpoint_every else None
+        self._pending_saves, self._unsaved = [], None
+        self.stop_training = False
         start_epoch = 0
         if resume_from is not None:
-            start_epoch = self._resume(resume_from)
-        self.stop_training = False
+            from neurona.train.checkpointing import restore
+
+            start_epoch = restore(self, resume_from)
         self._callbacks.on_train_begin()
-        for epoch in range(start_epoch, epochs):
-            self._callbacks.on_epoch_begin(epoch, {})
-            logs = self._train_epoch()
-            if val_loader is not None:
-                logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
-            logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
-            self.history.append(epoch + 1, logs)
-            self._callbacks.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        try:
+            for epoch in range(start_epoch, epochs):
+                if self.stop_training:
+                    break
+                self._callbacks.on_epoch_begin(epoch, {})
+                self._epoch_finite = True
+                logs = self._train_epoch(epoch)
+                if val_loader is not None:
+                    logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
+                logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+                self.history.append(epoch + 1, logs)
+                self._callbacks.on_epoch_end(epoch, logs)
+                self._end_of_epoch(epoch, last=epoch == epochs - 1)
+        except BaseException:
+            self._write_unsaved()
+            raise
         self._callbacks.on_train_end({"epochs_run": len(self.history)})
         return self.history
 
-    def _train_epoch(self) -> dict[str, float]:
+    def request_checkpoint(self, path: str | Path) -> None:
+        """Ask for a checkpoint of this epoch at ``path``; it is taken once every callback's
+        ``on_epoch_end`` has run, so it holds one consistent state (ModelCheckpoint uses this)."""
+        self._pending_saves.append(Path(path))
+
+    def _end_of_epoch(self, epoch: int, last: bool) -> None:
+        """Write the checkpoints this epoch asked for, from one snapshot taken after all hooks."""
+        from neurona.io.atomic import atomic_write_bytes
+        from neurona.train.checkpointing import snapshot
+
+        requests, self._pending_saves = self._pending_saves, []
+        if not self._epoch_finite:  # keep the last finite checkpoint
+            return
+        if self._checkpoint is None and not requests:
+            return
+        blob = snapshot(self, epoch + 1)
+        for path in requests:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, blob)
+        if self._checkpoint is not None:
+            path, every = self._checkpoint
+            self._unsaved = (path, blob)
+            if (epoch + 1) % every == 0 or last or self.stop_training:
+                self._write_unsaved()
+
+    def _write_unsaved(self) -> None:
+        """Write the snapshot of the last finished epoch if it is not on disk yet (Ctrl-C, a failure)."""
+        if getattr(self, "_unsaved", None) is None:
+            return
+        from neurona.io.atomic import atomic_write_bytes
+
+        path, blob = self._unsaved
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, blob)
+        self._unsaved = None  # only once written: a Ctrl-C during the write tries again
+
+    def _train_epoch(self, epoch: int = 0) -> dict[str, float]:
         self.model.train()
         total, count = 0.0, 0
         outputs, targets = [], []
@@ -214,7 +272,8 @@ class Trainer:
             loss = self._compute_loss(out, y)
             value = loss.item()
             if not math.isfinite(value):
-                self._report_nan(x, y)  # before the step, while the weights are still the ones that failed
+                self._epoch_finite = False
+                self._report_nan(x, y, epoch, batch, value)  # before the step: the weights that failed
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -231,14 +290,17 @@ class Trainer:
             logs.update(compute_metrics(self.metrics, np.concatenate(targets), np.concatenate(outputs), self.task))
         return logs
 
-    def _report_nan(self, x: Tensor, y: Tensor) -> None:
+    def _report_nan(self, x: Tensor, y: Tensor, epoch: int, batch: int, value: float) -> None:
         """Find the op and layer that first produced a non-finite value, and explain it once."""
-        if self._nan_reported:
+        if self._nan_reported and not self.stop_on_nan:
             return
         self._nan_reported = True
         from neurona.autograd import find_anomaly
 
         where = find_anomaly(lambda: self._compute_loss(self.model(x), y), self.model)
+        self.divergence = f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. {where}"
+        if self.stop_on_nan:
+            raise DivergenceError(f"training diverged: {self.divergence} {NAN_ADVICE}")
         self.log(f"[bold red]The loss became non-finite.[/] {where} {NAN_ADVICE}")
 
     # ---- evaluation ---------------------------------------------------------------------------
@@ -287,30 +349,12 @@ class Trainer:
 
     # ---- checkpoints ----------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path, epoch: int) -> None:
-        """Model, optimiser, history, random state and callback state after ``epoch`` (0-based)."""
-        from neurona.io import rng_state, save
+        """Write a resumable checkpoint of the state after ``epoch`` (0-based) to ``path``, now."""
+        from neurona.io.atomic import atomic_write_bytes
+        from neurona.train.checkpointing import snapshot
 
-        extra = {
-            "epoch": epoch + 1,
-            "history": self.history.to_dict(),
-            "rng_state": rng_state(),
-            "loader_state": self.train_loader.state_dict() if self.train_loader is not None else None,
-            "callbacks": [cb.state_dict() for cb in (self._callbacks.callbacks if self._callbacks else [])],
-        }
-        save(self.model, path, optimizer=self.optimizer, extra=extra)
-
-    def _resume(self, path: str | Path) -> int:
-        from neurona.io import load, set_rng_state
-
-        checkpoint = load(path, model=self.model, optimizer=self.optimizer)
-        extra = checkpoint.extra
-        self.history = History.from_dict(extra["history"])
-        set_rng_state(extra["rng_state"])
-        if extra.get("loader_state") is not None:
-            self.train_loader.load_state_dict(extra["loader_state"])
-        for cb, state in zip(self._callbacks.callbacks, extra.get("callbacks", [])):
-            cb.load_state_dict(state)
-        return int(extra["epoch"])
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, snapshot(self, epoch + 1))
 
     def log(self, message: str) -> None:
         self.console.print(message)

@@ -81,6 +81,17 @@ class Diagnostics(Callback):
     def on_train_end(self, logs=None) -> None:
         self.warnings = self.diagnose()
 
+    def state_dict(self) -> dict:
+        """Every record and the last histograms' arrays, so a resumed run reports the same diagnostics."""
+        return {"epoch": self._epoch, "records": self.records, "activations": self.activations,
+                "gradients": self.gradients, "weights": self.weights}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._epoch, self.records = int(state.get("epoch", 0)), list(state.get("records", []))
+        self.activations = dict(state.get("activations", {}))
+        self.gradients = dict(state.get("gradients", {}))
+        self.weights = dict(state.get("weights", {}))
+
     def diagnose(self) -> list[str]:
         """Plain-language warnings from the last record."""
         if not self.records:

@@ -64,7 +64,12 @@ class EarlyStopping(Callback):
                 self.trainer.log(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}")
 
     def state_dict(self) -> dict:
-        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        """Counters, best value and (as arrays) the best weights, so a resumed run restores the same ones."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
 
     def load_state_dict(self, state: dict) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.stopped_epoch = state.get("stopped_epoch", -1)
+        if state.get("best_weights") is not None:
+            self.best_weights = dict(state["best_weights"])

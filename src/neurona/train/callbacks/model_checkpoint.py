@@ -12,7 +12,8 @@ class ModelCheckpoint(Callback):
     """Save a safetensors checkpoint to ``path`` after each epoch (``save_best_only``: only when the
     monitored quantity improves). ``path`` may contain ``{epoch}``. The file holds the model, the optimiser
     state, the history and the random-number state, so ``Trainer.fit(resume_from=path)`` continues the run
-    bit for bit."""
+    bit for bit,
+    whichever order the callbacks are listed in."""
 
     def __init__(self, path: str | Path, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto", verbose: int = 0) -> None:
@@ -28,7 +29,8 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         path = self.path.format(epoch=epoch + 1)
-        self.trainer.save_checkpoint(path, epoch)
+        # taken by the trainer once every callback's on_epoch_end has run, whatever their order
+        self.trainer.request_checkpoint(path)
         if self.verbose:
             self.trainer.log(f"ModelCheckpoint: saved {path}")
 
