@@ -26,7 +26,7 @@ from neurona.tune.space import suggest
 class TrialFolder(RunFolder):
     """A run folder at an exact path (``trial-007``), with a quiet console and a ``pruned`` status."""
 
-    def __init__(self, path: str | Path) -> None:  # noqa: D107 (RunFolder's own __init__ picks a timestamped name)
+    def __init__(self, path: str | Path) -> None:  # RunFolder's own picks a timestamped name
         self.path = Path(path)
         (self.path / "figures").mkdir(parents=True, exist_ok=True)
         self.console = Console(record=True, file=io.StringIO(), width=120)
@@ -173,7 +173,7 @@ def _cross_validate(trial: Any, tc: TuneConfig, config: RunConfig, folder: Trial
         if trial.should_prune():
             raise optuna.TrialPruned(f"pruned after fold {fold + 1} of {tc.tune.cv}: mean {tc.tune.metric} = "
                                      f"{np.mean(scores):.5g}")
-    best_epoch = int(round(float(np.mean(best_epochs))))
+    best_epoch = round(float(np.mean(best_epochs)))
     trial.set_user_attr("best_epoch", best_epoch)
     value = float(np.mean(scores))
     folder.write_json("metrics.json", {"folds": scores, "mean": value, "std": float(np.std(scores)),

@@ -250,8 +250,8 @@ def finish(tc: TuneConfig, study: Any, study_dir: Path, url: str, console: Conso
     best = study.best_trial
     searched, retrain = final_config(tc, best)
     best_path = study_dir / "best.yaml"
-    atomic_write_bytes(best_path, ("# best trial #%d of study %s: %s = %.6g\n" % (
-        best.number, study.study_name, tc.tune.metric, best.value) + yaml.safe_dump(searched, sort_keys=False)).encode())
+    atomic_write_bytes(best_path, (f"# best trial #{best.number} of study {study.study_name}: {tc.tune.metric} = {best.value:.6g}\n"
+                                   + yaml.safe_dump(searched, sort_keys=False)).encode())
     final_dir, test_metrics = None, None
     if tc.tune.retrain:
         console.print(f"Retraining trial #{best.number}'s configuration on train + validation "
