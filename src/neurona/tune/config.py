@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from neurona.config import RunConfig, _describe, set_value, validate_config
 from neurona.errors import ConfigError
@@ -94,12 +94,13 @@ class TuneSection(BaseModel):
     seed: int | None = Field(None, ge=0)
     retrain: bool = True
 
-    @model_validator(mode="after")
-    def _metric(self) -> TuneSection:
-        if not self.metric.startswith("val_"):
-            raise ValueError(f"metric must be a validation quantity such as val_loss or val_accuracy, got "
-                             f"{self.metric!r}: trials are judged on validation data, never on the test split")
-        return self
+    @field_validator("metric")
+    @classmethod
+    def _validation_metric(cls, metric: str) -> str:
+        if not metric.startswith("val_"):
+            raise ValueError(f"must be a validation quantity such as val_loss or val_accuracy, got {metric!r}: "
+                             "trials are judged on validation data, never on the test split")
+        return metric
 
     @property
     def resolved_direction(self) -> str:

@@ -39,13 +39,11 @@ def make_sampler(tc: TuneConfig, seed: int) -> Any:
         return optuna.samplers.RandomSampler(seed=seed)
     if s == "grid":
         return optuna.samplers.GridSampler(grid_space(tc.search), seed=seed)
-    if s == "cmaes":
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if s == "cmaes":
             return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
-    return optuna.samplers.QMCSampler(seed=seed, scramble=True, warn_independent_sampling=False)
+        return optuna.samplers.QMCSampler(seed=seed, scramble=True, warn_independent_sampling=False)
 
 
 def make_pruner(tc: TuneConfig) -> Any:
