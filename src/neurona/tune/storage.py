@@ -45,6 +45,15 @@ class RetryStale:
         self._retry(study, trial)
 
 
+def database_url(url: str) -> str:
+    """The URL SQLAlchemy gets: a plain ``postgresql://`` (or ``postgres://``) uses the psycopg 3 driver that
+    the ``tune`` extra installs, whichever default the installed SQLAlchemy has."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def make_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S) -> Any:
     """An Optuna RDBStorage with heartbeats and retry of stale trials.
 
@@ -57,6 +66,7 @@ def make_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_
     import optuna
 
     engine: dict[str, Any] = {}
+    url = database_url(url)
     if url.startswith("sqlite"):
         engine["connect_args"] = {"timeout": 60}
     else:

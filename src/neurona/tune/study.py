@@ -114,7 +114,7 @@ def tune(tc: TuneConfig, out: str | Path = "runs", study_name: str | None = None
     study_dir = Path(out) / study_name
     study_dir.mkdir(parents=True, exist_ok=True)
     url = storage or default_url(study_dir)
-    if not url.startswith(("sqlite:", "postgresql", "mysql")):
+    if not url.startswith(("sqlite:", "postgres", "mysql")):
         raise ConfigError(f"--storage: {url!r} is not a database URL; use postgresql://user@host:port/db "
                           "(or sqlite:///path/study.db)")
     config_path = study_dir / "tune.yaml"
