@@ -92,11 +92,15 @@ def run_trial(trial: Any, tc: TuneConfig, study_dir: Path, claimed: Any = None) 
     trial.set_user_attr("epochs_budget", config.training.epochs * (tc.tune.cv or 1))
     if claimed is not None:
         claimed(trial)
-    with folder:
-        folder.write_text("config.yaml", dump_config(config))
-        if tc.tune.cv:
-            return _cross_validate(trial, tc, config, folder)
-        return _holdout(trial, tc, config, folder)
+    started = time.perf_counter()
+    try:
+        with folder:
+            folder.write_text("config.yaml", dump_config(config))
+            if tc.tune.cv:
+                return _cross_validate(trial, tc, config, folder)
+            return _holdout(trial, tc, config, folder)
+    finally:
+        trial.set_user_attr("trial_seconds", round(time.perf_counter() - started, 4))
 
 
 def _holdout(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder) -> float:
@@ -113,11 +117,13 @@ def _holdout(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder)
     _check_metric(tc.tune.metric, trainer)
     callbacks, early = _callbacks(config, optimizer, len(split.X_train), True)
     pruning, diagnostics = OptunaPruning(trial, tc.tune.metric), Diagnostics()
+    fit_started = time.perf_counter()
     try:
         history = trainer.fit(split.train, val=split.val, epochs=config.training.epochs,
                               batch_size=config.training.batch_size, callbacks=[diagnostics, *callbacks, pruning],
                               verbose=0, seed=config.seed)
     finally:
+        trial.set_user_attr("train_seconds", round(time.perf_counter() - fit_started, 4))
         trial.set_user_attr("epochs_run", len(trainer.history))
         folder.write_text("history.csv", trainer.history.to_csv())
     best_epoch = early.best_epoch + 1 if early is not None and early.best_epoch >= 0 else len(history)

@@ -45,6 +45,7 @@ class TuneResult:
     best_config: Path | None
     final_run: Path | None
     counts: dict[str, int] = field(default_factory=dict)
+    search_seconds: float = 0.0
 
 
 def _fmt(value: Any) -> str:
@@ -267,4 +268,4 @@ def finish(tc: TuneConfig, study: Any, study_dir: Path, url: str, console: Conso
     ours = sum(1 for t in study.trials if t.user_attrs.get(INVOCATION) == invocation)
     states["this_run"] = ours
     return TuneResult(study_dir, study.study_name, url, best.value, decode(tc.search, best.params), test_metrics,
-                      report, best_path, final_dir, states)
+                      report, best_path, final_dir, states, round(elapsed, 2))
