@@ -27,7 +27,7 @@ from neurona.errors import ConfigError
 from neurona.io.atomic import atomic_write_bytes
 from neurona.tune.config import TuneConfig
 from neurona.tune.space import decode
-from neurona.tune.storage import default_url, make_storage
+from neurona.tune.storage import GRACE_S, HEARTBEAT_S, default_url, make_storage
 from neurona.tune.worker import INVOCATION, make_pruner, make_sampler, run_worker
 
 
@@ -121,7 +121,7 @@ def tune(tc: TuneConfig, out: str | Path = "runs", study_name: str | None = None
     config_path = study_dir / "tune.yaml"
     atomic_write_bytes(config_path, yaml.safe_dump(tc.to_dict(), sort_keys=False).encode())
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    store = make_storage(url, heartbeat_s or 10, grace_s or 30)
+    store = make_storage(url, heartbeat_s or HEARTBEAT_S, grace_s or GRACE_S)
     direction = tc.tune.resolved_direction
     study = optuna.create_study(study_name=study_name, storage=store, direction=direction, load_if_exists=True,
                                 sampler=make_sampler(tc, 0), pruner=make_pruner(tc))

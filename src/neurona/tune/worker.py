@@ -24,6 +24,7 @@ from typing import Any
 from neurona.tune.config import TuneConfig, load_tune_config
 
 INVOCATION = "invocation"
+MAX_RETRY_SLACK = 3  # failed trials allowed beyond the target before a worker gives up
 
 
 def make_sampler(tc: TuneConfig, seed: int) -> Any:
@@ -145,8 +146,6 @@ def run_worker(tc: TuneConfig, study_dir: Path, storage_url: str, study_name: st
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
 
-
-MAX_RETRY_SLACK = 3
 
 
 def main(argv: list[str] | None = None) -> None:
