@@ -24,7 +24,7 @@ def config(search, tune=None):
 
 
 def test_example_config_loads_and_each_trial_config_is_a_run_config():
-    tc = load_tune_config(ROOT / "examples" / "tune-digits.yaml")
+    tc = load_tune_config(ROOT / "examples" / "tune" / "digits.yaml")
     assert set(tc.search) == {"optimizer.lr", "optimizer.weight_decay", "model.hidden", "model.dropout",
                               "training.batch_size"}
     assert tc.tune.metric == "val_accuracy" and tc.tune.resolved_direction == "maximize"

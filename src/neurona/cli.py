@@ -180,7 +180,7 @@ def datasets(as_json: Annotated[bool, typer.Option("--json", help="Machine-reada
 @app.command("tune")
 @_guarded
 def tune_cmd(
-    config: Annotated[Path, typer.Argument(help="YAML config with search: and tune: sections (see examples/tune-digits.yaml).")],
+    config: Annotated[Path, typer.Argument(help="YAML config with search: and tune: sections (see examples/tune/).")],
     trials: Annotated[int | None, typer.Option("--trials", help="Finished trials to add (default: tune.trials).")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Start no new trial after this many seconds.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Local worker processes; the cores are divided between them.")] = 1,

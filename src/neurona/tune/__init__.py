@@ -1,7 +1,7 @@
 """Hyper-parameter search on Optuna: ``neurona tune CONFIG.yaml``, from one laptop to many machines.
 
     from neurona.tune import load_tune_config, tune
-    result = tune(load_tune_config("examples/tune-digits.yaml"), workers=2)
+    result = tune(load_tune_config("examples/tune/digits.yaml"), workers=2)
     result.best_params, result.test_metrics, result.report
 
 A config's ``search:`` section maps field paths to distributions and its ``tune:`` section says how to
