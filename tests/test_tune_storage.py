@@ -130,11 +130,11 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_retried(backend, req
         running = [t for t in optuna.load_study(study_name="shared", storage=storage).trials
                    if t.state.name == "RUNNING" and t.user_attrs.get("worker_pid") == victim.pid]
         victim_trial = running[0] if running else None
-        time.sleep(0.1)
+        if victim_trial is None:
+            time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)  # at once: its trial lasts seconds, so it dies mid-trial
     assert victim_trial is not None, "the first worker never started a trial"
     survivor = _worker(config, study_dir, url, "both", 3, 1)
-    time.sleep(0.5)
-    os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     assert survivor.wait(timeout=300) == 0
 
