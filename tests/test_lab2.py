@@ -27,7 +27,12 @@ def test_report_complete_and_numbers_in_bounds(quick_lab):
     assert init["xavier"] > 0.85
     assert numbers["activations"]["relu"] > numbers["activations"]["sigmoid"]
     assert numbers["optimisers"]["SGD + momentum"] < numbers["optimisers"]["SGD"]
-    assert numbers["tuning"]["test_accuracy"] >= 0.94
+    tuning = numbers["tuning"]
+    assert tuning["test_accuracy"] >= 0.94
+    assert set(tuning["best_by_method"]) == {"grid", "random", "tpe", "tpe + pruning"}
+    assert tuning["candidates"] == 4 * 3 and tuning["epochs_saved_by_pruning"] >= 0
+    html = quick_lab.report.read_text()
+    assert "Best validation accuracy against the number of trials" in html and "evaluated once" in html
 
 
 def test_notebook_runs_in_quick_mode(tmp_path):
@@ -38,3 +43,13 @@ def test_notebook_runs_in_quick_mode(tmp_path):
 def test_full_lab2_reaches_097_on_digits(tmp_path):
     result = lab2.run(out=tmp_path, quick=False, seed=0)
     assert result.numbers["tuning"]["test_accuracy"] >= 0.97
+    assert result.numbers["tuning"]["epochs_saved_by_pruning"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_tuned_model_reaches_097_for_other_seeds(seed):
+    from neurona.report import HtmlReport
+
+    numbers = lab2.section_tuning(HtmlReport("tuning"), None, quick=False, seed=seed)
+    assert numbers["test_accuracy"] >= 0.97

@@ -235,6 +235,28 @@ def datasets(as_json: Annotated[bool, typer.Option("--json", help="Machine-reada
     console.print(table)
 
 
+@app.command("tune")
+@_guarded
+def tune_cmd(
+    config: Annotated[Path, typer.Argument(help="YAML config with search: and tune: sections (see examples/tune/).")],
+    trials: Annotated[int | None, typer.Option("--trials", help="Finished trials to add (default: tune.trials).")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Start no new trial after this many seconds.")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes; the cores are divided between them.")] = 1,
+    storage: Annotated[str | None, typer.Option("--storage", help="Database URL, e.g. postgresql://user@host/db (default: SQLite in the study folder).")] = None,
+    study: Annotated[str | None, typer.Option("--study", help="Study name (default: the config's name). The same name continues the study.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a field: --set training.epochs=20")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the study folders.")] = Path("runs"),
+) -> None:
+    """Hyper-parameter search with Optuna; writes runs/<study>/ with trial runs, best.yaml and report.html."""
+    try:
+        from neurona.tune import load_tune_config
+        from neurona.tune import tune as run_tune
+    except ImportError as e:  # optuna missing
+        raise ConfigError(f"neurona tune needs optuna: pip install 'neurona[tune]' ({e})") from None
+    run_tune(load_tune_config(config, set_ or []), out=out, study_name=study, storage=storage, trials=trials,
+             timeout=timeout, workers=workers, console=console)
+
+
 rl_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                      help="Deep reinforcement learning on gymnasium (needs the rl extra: pip install 'neurona[rl]').")
 app.add_typer(rl_app, name="rl")

@@ -9,6 +9,7 @@ from neurona.train.callbacks import (
     LambdaCallback,
     LearningRateScheduler,
     ModelCheckpoint,
+    OptunaPruning,
     ProgressBar,
     ReduceLROnPlateau,
     TerminateOnNaN,
@@ -17,4 +18,4 @@ from neurona.train.history import History
 from neurona.train.trainer import Trainer
 
 __all__ = ["CSVLogger", "Callback", "Diagnostics", "EarlyStopping", "History", "LambdaCallback", "LearningRateScheduler",
-           "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "Trainer", "metrics"]
+           "ModelCheckpoint", "OptunaPruning", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "Trainer", "metrics"]
