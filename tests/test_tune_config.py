@@ -37,7 +37,7 @@ def test_example_config_loads_and_each_trial_config_is_a_run_config():
     ({"optimizer.lr": {"uniform": [-1.0, 1.0]}}, None, "search.optimizer.lr: the value -1.0"),
     ({"optimizer.lrr": {"uniform": [0.1, 1.0]}}, None, "search.optimizer.lrr"),
     ({"training.batch_size": {"int": [0, 64]}}, None, "search.training.batch_size"),
-    ({"optimizer.lr": {"loguniform": [0.0, 1.0]}}, None, "search.optimizer.lr: loguniform: a log scale needs low > 0"),
+    ({"optimizer.lr": {"loguniform": [0.0, 1.0]}}, None, "search.optimizer.lr.loguniform: a log scale needs low > 0"),
     ({"optimizer.lr": {"uniform": [0.5, 0.1]}}, None, "low must be below high"),
     ({"optimizer.lr": {"gaussian": [0.1, 1.0]}}, None, "search.optimizer.lr.gaussian: unknown key"),
     ({"optimizer.lr": {"choice": []}}, None, "choice needs a non-empty list"),
