@@ -10,6 +10,11 @@ from neurona.optim.lr_scheduler.base import LRScheduler
 from neurona.optim.optimizer import Optimizer
 
 
+def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str, end_momentum: str) -> dict:
+    """One phase of the cycle: where it ends, and the group keys its lr and momentum run between."""
+    return dict(end_step=end_step, start_lr=start_lr, end_lr=end_lr, start_momentum=start_momentum,
+                end_momentum=end_momentum)
+
 class OneCycleLR(LRScheduler):
     r"""The 1cycle policy (Smith & Topin, 2018): warm up to ``max_lr``, then anneal far below the start.
 
@@ -86,44 +91,14 @@ class OneCycleLR(LRScheduler):
         warmup_end = float(pct_start * self.total_steps) - 1
         if three_phase:
             self._schedule_phases = [
-                dict(
-                    end_step=warmup_end,
-                    start_lr="initial_lr",
-                    end_lr="max_lr",
-                    start_momentum="max_momentum",
-                    end_momentum="base_momentum",
-                ),
-                dict(
-                    end_step=float(2 * pct_start * self.total_steps) - 2,
-                    start_lr="max_lr",
-                    end_lr="initial_lr",
-                    start_momentum="base_momentum",
-                    end_momentum="max_momentum",
-                ),
-                dict(
-                    end_step=self.total_steps - 1,
-                    start_lr="initial_lr",
-                    end_lr="min_lr",
-                    start_momentum="max_momentum",
-                    end_momentum="max_momentum",
-                ),
+                _phase(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                _phase(float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                _phase(self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
             ]
         else:
             self._schedule_phases = [
-                dict(
-                    end_step=warmup_end,
-                    start_lr="initial_lr",
-                    end_lr="max_lr",
-                    start_momentum="max_momentum",
-                    end_momentum="base_momentum",
-                ),
-                dict(
-                    end_step=self.total_steps - 1,
-                    start_lr="max_lr",
-                    end_lr="min_lr",
-                    start_momentum="base_momentum",
-                    end_momentum="max_momentum",
-                ),
+                _phase(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                _phase(self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
