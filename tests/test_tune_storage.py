@@ -148,3 +148,22 @@ def test_a_killed_worker_s_trial_is_failed_by_heartbeat_and_retried(backend, req
     assert len(same) == 1  # retried once, never run twice to completion
     status = json.loads((study_dir / f"trial-{victim_trial.number:03d}" / "status.json").read_text())
     assert status["status"] == "failed" and "heartbeats" in status["error"]
+
+
+def test_a_worker_whose_trials_fail_before_they_are_tagged_gives_up(tmp_path, monkeypatch):
+    """A trial that fails before its claim callback carries no invocation tag; the worker still counts it and
+    stops with an error naming the trial folders instead of starting trials forever."""
+    from neurona.tune import objective
+    from neurona.tune.config import validate_tune_config
+    from neurona.tune.worker import MAX_RETRY_SLACK, run_worker
+
+    def broken(trial, tc, study_dir, claimed):
+        raise OSError("the trial folder cannot be made")
+
+    monkeypatch.setattr(objective, "run_trial", broken)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    config, storage = _study(url, TRIAL, tmp_path)
+    with pytest.raises(RuntimeError, match="trials of this run failed"):
+        run_worker(validate_tune_config(TRIAL), tmp_path, url, "shared", "alone", 2, 0)
+    trials = optuna.load_study(study_name="shared", storage=storage).trials
+    assert len(trials) == 2 + 2 * MAX_RETRY_SLACK + 1 and all(t.state.name == "FAIL" for t in trials)

@@ -27,11 +27,10 @@ class TrialFolder(RunFolder):
     """A run folder at an exact path (``trial-007``), with a quiet console and a ``pruned`` status."""
 
     def __init__(self, path: str | Path) -> None:  # RunFolder's own picks a timestamped name
-        self.path = Path(path)
-        (self.path / "figures").mkdir(parents=True, exist_ok=True)
-        self.console = Console(record=True, file=io.StringIO(), width=120)
-        self.started = time.time()
-        self.status("running")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        super().__init__(path.parent, path.name, Console(record=True, file=io.StringIO(), width=120), path=path,
+                         info={"resume_command": None})  # a trial is retried by the study, not resumed by hand
 
     def __exit__(self, kind: type | None, error: BaseException | None, tb: Any) -> None:
         import optuna

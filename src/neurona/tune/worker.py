@@ -122,7 +122,14 @@ def run_worker(tc: TuneConfig, study_dir: Path, storage_url: str, study_name: st
     def objective(trial: Any) -> float:
         return run_trial(trial, tc, study_dir, claimed)
 
-    callbacks = [on_trial] if on_trial is not None else []
+    own_failures = []  # trials this process ran that failed, tagged or not (one that fails before its claim
+    # callback carries no invocation tag, so the study's counts alone would never stop the loop)
+
+    def count_failure(_: Any, frozen: Any) -> None:
+        if frozen.state == optuna.trial.TrialState.FAIL:
+            own_failures.append(frozen.number)
+
+    callbacks = [count_failure, *([on_trial] if on_trial is not None else [])]
     while deadline is None or time.time() < deadline:
         if isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study):
             break
@@ -130,8 +137,9 @@ def run_worker(tc: TuneConfig, study_dir: Path, storage_url: str, study_name: st
         try:
             counts = _counts(study, invocation)
             taken = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0) + counts.get("RUNNING", 0)
-            if counts.get("FAIL", 0) > target + 2 * MAX_RETRY_SLACK:
-                raise RuntimeError(f"{counts['FAIL']} trials of this run failed; see status.json in the trial "
+            failures = max(counts.get("FAIL", 0), len(own_failures))
+            if failures > target + 2 * MAX_RETRY_SLACK:
+                raise RuntimeError(f"{failures} trials of this run failed; see status.json in the trial "
                                    f"folders under {study_dir}")
             if taken < target:
                 study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
