@@ -95,7 +95,8 @@ def test_every_example_config_runs_quick(path, tmp_path):
     (_iris(data__dataset="irs"), "data.dataset: 'irs' is not one of"),
     (_iris(optimizer__name="adamm"), "optimizer.name: 'adamm' is not one of sgd, adagrad"),
     (_iris(model={"name": "mlp", "hidden": [8], "activation": "rleu"}), "activation: 'rleu' is not one of relu"),
-    (_iris(training={"epoch": 3}), "training.epoch: unknown key"),
+    (_iris(training={"epoch": 3}), "training.epoch: unknown key (did you mean 'epochs'?)"),
+    (_iris(training={"zzz": 3}), "training.zzz: unknown key; the keys here are epochs, batch_size"),
     (_iris(loss="mse"), "regression loss"),
 ])
 def test_invalid_configs_name_the_field(tmp_path, data, message):
@@ -161,3 +162,32 @@ def test_rl_errors_are_clear(tmp_path):
     assert code == 2 and "dqn" in out
     code, out = invoke("rl", "train", "Pendulum-v1", "--agent", "dqn", "--out", tmp_path)
     assert code == 2 and "Discrete" in out
+
+
+def test_models_lists_every_reference_model_with_its_options():
+    import inspect
+
+    from neurona.models import MODELS
+
+    code, out = invoke("models", "--json")
+    assert code == 0, out
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert list(rows) == list(MODELS)
+    lenet = rows["lenet5"]
+    assert lenet["class"] == "LeNet5" and lenet["description"].startswith("LeNet-5")
+    assert lenet["options"] == {"activation": "relu", "pooling": "max"}
+    assert set(lenet["from_data"]) == {"in_channels", "num_classes", "input_size"}
+    assert rows["mlp"]["options"]["hidden"] == [32] and "widths" not in rows["mlp"]["options"]
+    for name, cls in MODELS.items():  # every constructor argument is either an option or filled from the data
+        listed = set(rows[name]["options"]) | set(rows[name]["from_data"])
+        expected = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        assert listed == (expected - {"widths"} | {"hidden"} if name == "mlp" else expected)
+
+
+def test_every_reference_model_family_has_an_example_config():
+    from neurona.config import load_config
+
+    names = {load_config(path).model.name for path in EXAMPLES}
+    assert {"mlp", "lenet5", "convnet", "conv1dnet", "seq2one"} <= names
+    cells = {load_config(path).model.args.get("cell") for path in EXAMPLES if load_config(path).model.name == "seq2one"}
+    assert cells == {"lstm", "gru"}

@@ -235,6 +235,25 @@ def datasets(as_json: Annotated[bool, typer.Option("--json", help="Machine-reada
     console.print(table)
 
 
+@app.command()
+@_guarded
+def models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """List the reference models a config can name (model.name), with their options and defaults."""
+    from neurona.models import describe_models
+
+    rows = describe_models()
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    table = Table(title="neurona models (config: model: {name: ..., option: value})")
+    for col, ratio in (("name", 2), ("what it is", 4), ("options (default)", 5), ("from the data", 2)):
+        table.add_column(col, ratio=ratio, overflow="fold")
+    for r in rows:
+        options = ", ".join(f"{k}={v}" for k, v in r["options"].items())
+        table.add_row(r["name"], r["description"], options, ", ".join(r["from_data"]))
+    console.print(table)
+
+
 @app.command("tune")
 @_guarded
 def tune_cmd(

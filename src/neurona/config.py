@@ -258,7 +258,40 @@ _TYPE_WORDS = {"int_type": "expected an integer", "int_from_float": "expected an
                "tuple_type": "expected a list", "int_parsing": "expected an integer", "float_parsing": "expected a number"}
 
 
-def _describe(error: dict) -> str:
+def _sibling_keys(loc: tuple, root: type[BaseModel]) -> list[str]:
+    """The field names a config section at ``loc[:-1]`` allows, found by walking ``root``'s pydantic models
+    (nested sections, ``X | None``); empty where the path leaves the typed sections."""
+    import typing
+
+    model: Any = root
+    for part in loc[:-1]:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        candidates = [a for a in (typing.get_args(annotation) or (annotation,)) if isinstance(a, type)
+                      and issubclass(a, BaseModel)]
+        if not candidates:
+            return []
+        model = candidates[0]
+    return list(getattr(model, "model_fields", {}))
+
+
+def _unknown_key(loc: tuple, root: type[BaseModel] | None) -> str:
+    known = _sibling_keys(tuple(str(p) for p in loc), root or RunConfig)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean {close[0]!r}?)"
+    return f"unknown key; the keys here are {', '.join(known)}" if known else "unknown key (check the spelling)"
+
+
+def _describe(error: dict, root: type[BaseModel] | None = None, prefix: tuple = ()) -> str:
+    """One line naming the field by its dotted path and what was expected. ``root`` is the model that
+    validated (default :class:`RunConfig`), for "did you mean" on unknown keys; ``prefix`` is the path of
+    that model's section in the file (``("tune",)``)."""
+    if prefix:
+        message = _describe(error, root)
+        return ".".join(map(str, prefix)) + ("." + message if error["loc"] else message.removeprefix("config"))
     path = ".".join(str(p) for p in error["loc"]) or "config"
     kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
     if kind == "literal_error":
@@ -269,7 +302,7 @@ def _describe(error: dict) -> str:
         bound = next(iter(ctx.values()))
         return f"{path}: must be {op} {bound:g}, got {value!r}"
     if kind == "extra_forbidden":
-        return f"{path}: unknown key (check the spelling)"
+        return f"{path}: {_unknown_key(tuple(error['loc']), root)}"
     if kind == "missing":
         return f"{path}: required field is missing"
     if kind in _TYPE_WORDS:

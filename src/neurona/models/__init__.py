@@ -96,3 +96,29 @@ __all__ = [
     "make_activation",
     "vae_loss",
 ]
+
+
+FROM_DATA = ("num_classes", "in_channels", "input_size", "input_dim", "input_features")
+"""Arguments that ``neurona train`` fills in from the dataset when a config leaves them out."""
+
+
+def describe_models() -> list[dict]:
+    """One row per reference model, as a config names it: ``name``, ``class``, a one-line ``description``
+    (the class docstring's first line), its ``options`` with their defaults, and the arguments ``neurona
+    train`` fills in from the data (``from_data``). The MLP's ``widths`` appear as the config's ``hidden``."""
+    rows = []
+    for name, cls in MODELS.items():
+        options, from_data = {}, []
+        for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+            if param.name in FROM_DATA:
+                from_data.append(param.name)
+            elif name == "mlp" and param.name == "widths":
+                options["hidden"] = [32]
+            else:
+                default = param.default
+                options[param.name] = "required" if default is inspect.Parameter.empty else (
+                    list(default) if isinstance(default, tuple) else default)
+        doc = (cls.__doc__ or "").strip().splitlines()
+        rows.append({"name": name, "class": cls.__name__, "description": doc[0].rstrip(":").replace("``", "") if doc else "",
+                     "options": options, "from_data": from_data})
+    return rows

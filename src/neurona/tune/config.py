@@ -154,7 +154,7 @@ def _entry_errors(path: str, raw: Any) -> tuple[SearchEntry | None, list[str]]:
     try:
         return SearchEntry.model_validate(raw), []
     except ValidationError as e:
-        return None, [_describe({**err, "loc": (where, *err["loc"])}) for err in e.errors()]
+        return None, [_describe(err, SearchEntry, (where,)) for err in e.errors()]
 
 
 def _probe(base: dict[str, Any], path: str, entry: SearchEntry) -> list[str]:
@@ -201,7 +201,7 @@ def validate_tune_config(data: Any, source: str = "config") -> TuneConfig:
         try:
             tune = TuneSection.model_validate(raw_tune)
         except ValidationError as e:
-            problems += [_describe({**err, "loc": ("tune", *err["loc"])}) for err in e.errors()]
+            problems += [_describe(err, TuneSection, ("tune",)) for err in e.errors()]
     if tune is not None and tune.sampler == "grid":
         for path, entry in search.items():
             if entry.kind not in ("choice", "int") or entry.log:
