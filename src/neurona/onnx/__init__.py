@@ -1,0 +1,10 @@
+"""ONNX, both ways: :func:`export` writes a neurona model as an ONNX file (checked in onnxruntime by the
+tests), :func:`load` builds a trainable neurona Module from an ONNX file (neurona's own or
+``torch.onnx.export``'s). Needs the extra: ``pip install 'neurona[onnx]'``. See docs/onnx.md.
+"""
+
+from neurona.onnx._graph import ExportError, Value
+from neurona.onnx.export import DEFAULT_OPSET, export
+from neurona.onnx.export_layers import register_exporter
+
+__all__ = ["DEFAULT_OPSET", "ExportError", "Value", "export", "register_exporter"]
