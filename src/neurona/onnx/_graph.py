@@ -19,6 +19,14 @@ class ExportError(ValueError):
     """A model, a layer or an argument cannot be written as ONNX (the message says which and why)."""
 
 
+class OnnxImportError(ValueError):
+    """An ONNX file that cannot be read: not ONNX, truncated, invalid, or with inputs neurona cannot take."""
+
+
+class UnsupportedOpError(OnnxImportError):
+    """An ONNX node that neurona cannot build (the message names the op type and the node)."""
+
+
 @dataclass(frozen=True)
 class Value:
     """A tensor of the graph being built: its name and its rank (number of dimensions). Not a tuple,

@@ -101,11 +101,11 @@ def reshape(b: GraphBuilder, x: Value, shape: list[int], prefix: str = "") -> Va
 # ---- linear, embedding, normalisation -------------------------------------------------------------
 @register_exporter(nn.Linear)
 def _linear(b, m, x, prefix):
+    # Gemm reads W as stored, (out, in), with transB; MatMul on (..., in) needs (in, out)
+    w = b.weight(_array(m.weight) if x.rank == 2 else _array(m.weight).T, prefix + "weight")
     bias = [b.weight(_array(m.bias), prefix + "bias")] if m.bias is not None else []
-    if x.rank == 2:  # Gemm reads W as stored, (out, in), with transB
-        w = b.weight(_array(m.weight), prefix + "weight")
+    if x.rank == 2:
         return Value(b.node("Gemm", [x.name, w, *bias], hint=prefix + "Gemm", transB=1), 2)
-    w = b.weight(_array(m.weight).T, prefix + "weight")  # MatMul on (..., in) needs (in, out)
     y = b.node("MatMul", [x.name, w], hint=prefix + "MatMul")
     return Value(b.node("Add", [y, *bias], hint=prefix + "Add") if bias else y, x.rank)
 
