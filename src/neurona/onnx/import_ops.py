@@ -80,6 +80,14 @@ def _binary(node, inputs):
     return [tensor_fn(as_tensor(a), as_tensor(b))]
 
 
+@handles("Mod")
+def _mod(node, inputs):
+    a, b = inputs
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        raise unsupported(node, "Mod of tensors that flow from the graph's inputs (only shape arithmetic is supported)")
+    return [np.fmod(a, b) if node.attrs.get("fmod", 0) else np.mod(a, b)]
+
+
 @handles("LeakyRelu")
 def _leaky_relu(node, inputs):
     return [ops.leaky_relu(as_tensor(inputs[0]), node.attrs.get("alpha", 0.01))]

@@ -193,10 +193,9 @@ def load(path: str | os.PathLike) -> OnnxModule:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"neurona.onnx.load: {path} does not exist or is not a file")
-    data = path.read_bytes()
-    try:
-        proto = onnx.load_model_from_string(data)
-    except (DecodeError, ValueError, RuntimeError) as e:
+    try:  # weights may sit in an external data file beside it (torch's dynamo exporter writes one)
+        proto = onnx.load(str(path))
+    except (DecodeError, ValueError, RuntimeError, OSError) as e:
         raise OnnxImportError(f"{path} is not an ONNX model: it could not be parsed ({type(e).__name__}: {e})") from None
     if not proto.graph.node and not proto.graph.output:
         raise OnnxImportError(f"{path} is not an ONNX model: it holds no graph (empty, truncated or another format)")
