@@ -74,6 +74,11 @@ CASES = {
     "Cast": ({"x": f32(2, 3) * 4}, {}, ["x"], {"to": TensorProto.INT64}, 1),
     "Shape": ({"x": f32(2, 3)}, {}, ["x"], {}, 1),
     "Greater": ({"x": f32(2, 3)}, {"c": f32(3)}, ["x", "c"], {}, 1),
+    "Equal": ({"x": np.round(f32(2, 3))}, {"c": np.zeros(3, np.float32)}, ["x", "c"], {}, 1),
+    "Less": ({"x": f32(2, 3)}, {"c": f32(3)}, ["x", "c"], {}, 1),
+    "Constant": ({}, {}, [], {"value": numpy_helper.from_array(f32(2, 2))}, 1),
+    "ConstantOfShape": ({}, {"s": i64(2, 3)}, ["s"], {"value": numpy_helper.from_array(np.array([1.5], np.float32))},
+                        1),
     "LSTM": ({"x": f32(5, 2, 3)}, {"w": f32(2, 16, 3), "r": f32(2, 16, 4), "b": f32(2, 32), "h": f32(2, 2, 4),
                                    "c": f32(2, 2, 4)},
              ["x", "w", "r", "b", "", "h", "c"], {"hidden_size": 4, "direction": "bidirectional"}, 3),
@@ -108,6 +113,16 @@ def test_op_matches_onnxruntime(op, tmp_path):
     for g, e in zip(got, expected):
         assert g.shape == e.shape
         np.testing.assert_allclose(g.numpy(), e, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_of_opset_20(approximate, tmp_path):
+    x = f32(2, 5) * 3
+    proto = one_node_model("Gelu", {"x": x}, {}, ["x"], {"approximate": approximate}, 1, opset=20)
+    path = tmp_path / "m.onnx"
+    path.write_bytes(proto.SerializeToString())
+    (expected,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    np.testing.assert_allclose(nxo.load(path)(x).numpy(), expected, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("op, attrs, message", [

@@ -290,7 +290,7 @@ def _onnx_gates(w: np.ndarray, op: str) -> np.ndarray:
 
 def recurrent_layers(b: GraphBuilder, m: RNNBase, x: Value, prefix: str) -> tuple[str, list[str], list[str]]:
     """Write every layer of ``m``: (output (T, N, D*H) time-major, each layer's Y_h (D, N, H), each Y_c)."""
-    op = type(m).__name__ if type(m).__name__ in GATE_ORDER else {4: "LSTM", 3: "GRU"}.get(m.gates, "RNN")
+    op = {4: "LSTM", 3: "GRU", 1: "RNN"}[m.gates]
     if x.rank != 3:
         raise ExportError(f"{prefix}{type(m).__name__}: export it with a batched example input (rank 3), got rank "
                           f"{x.rank}")

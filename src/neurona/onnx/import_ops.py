@@ -182,7 +182,7 @@ def _spatial(node: Any, x: Any, what: str) -> int:
     nd = as_tensor(x).ndim - 2
     if nd not in (1, 2):
         raise unsupported(node, f"{what} over {nd} spatial dimension(s); neurona has 1-D and 2-D {what}")
-    if node.attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
+    if node.attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
         raise unsupported(node, f"auto_pad={node.attrs['auto_pad']!r}; export with explicit pads")
     return nd
 
@@ -384,11 +384,13 @@ def check_recurrent(node: Any) -> None:
     if node.op_type == "GRU" and not a.get("linear_before_reset", 0):
         raise unsupported(node, "linear_before_reset=0; neurona's (and torch's) GRU applies the reset gate "
                                 "after W_hn h + b_hn (linear_before_reset=1)")
-    expected = {"LSTM": [b"Sigmoid", b"Tanh", b"Tanh"], "GRU": [b"Sigmoid", b"Tanh"]}.get(node.op_type)
-    acts = [s if isinstance(s, bytes) else s.encode() for s in a.get("activations", [])]
-    directions = 2 if a.get("direction", b"forward") in (b"bidirectional", "bidirectional") else 1
+    expected = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"]}.get(node.op_type)
+    acts = a.get("activations", [])
+    if a.get("direction", "forward") not in ("forward", "reverse", "bidirectional"):
+        raise unsupported(node, f"direction={a['direction']!r}; expected forward, reverse or bidirectional")
+    directions = 2 if a.get("direction", "forward") == "bidirectional" else 1
     if node.op_type == "RNN":
-        if acts and (len(set(acts)) != 1 or acts[0] not in (b"Tanh", b"Relu")):
+        if acts and (len(set(acts)) != 1 or acts[0] not in ("Tanh", "Relu")):
             raise unsupported(node, f"activations {acts}; neurona's RNN takes Tanh or Relu")
     elif acts and acts != expected * directions:
         raise unsupported(node, f"activations {acts}; neurona's {node.op_type} uses {expected}")
@@ -410,14 +412,11 @@ def _recurrent(node, inputs):
     hidden = int(a["hidden_size"])
     gates = len(_TORCH_GATES[op])
     rows = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in _TORCH_GATES[op]])
-    direction = a.get("direction", b"forward")
-    direction = direction.decode() if isinstance(direction, bytes) else direction
-    reverses = {"forward": [False], "reverse": [True], "bidirectional": [False, True]}[direction]
+    reverses = {"forward": [False], "reverse": [True], "bidirectional": [False, True]}[a.get("direction", "forward")]
     zeros = Tensor._wrap(np.zeros((x.shape[1], hidden), dtype=x.dtype))
     extra = {}
     if op == "RNN" and a.get("activations"):
-        act = a["activations"][0]
-        extra["nonlinearity"] = (act.decode() if isinstance(act, bytes) else act).lower()
+        extra["nonlinearity"] = a["activations"][0].lower()
     outputs, finals_h, finals_c = [], [], []
     for d, reverse in enumerate(reverses):
         weights = [ops.getitem(ops.getitem(w, d), rows), ops.getitem(ops.getitem(r, d), rows)]

@@ -23,6 +23,15 @@ from neurona.onnx.import_ops import HANDLERS, as_tensor, check_recurrent
 from neurona.tensor import Tensor
 
 
+def _text(value: Any) -> Any:
+    """String attributes (and lists of them) as str: ONNX stores them as bytes."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list) and value and isinstance(value[0], bytes):
+        return [v.decode() for v in value]
+    return value
+
+
 class _Node:
     """One node, read once: op type, name, inputs, outputs, attributes (and a Constant's value)."""
 
@@ -31,7 +40,7 @@ class _Node:
 
         self.op_type, self.name = proto.op_type, proto.name or f"{proto.op_type}_{index}"
         self.inputs, self.outputs = list(proto.input), list(proto.output)
-        self.attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
+        self.attrs = {a.name: _text(helper.get_attribute_value(a)) for a in proto.attribute}
         self.constant = None
         if "value" in self.attrs and hasattr(self.attrs["value"], "raw_data"):  # Constant, ConstantOfShape
             self.constant = numpy_helper.to_array(self.attrs["value"])
@@ -100,20 +109,20 @@ class OnnxModule(Module):
         self._outputs = [o.name for o in graph.output]
 
     def _slot(self, name: str) -> tuple[Module, str]:
-        """The submodule and attribute that hold initializer ``name`` ('fc.weight' -> fc, 'weight')."""
+        """The submodule and attribute that hold initializer ``name``: 'fc.weight' -> (fc, 'weight'), so
+        that state_dict keys are the file's names. A name that does not fit (it clashes with an attribute
+        already there) goes flat on the top module, its dots and other symbols turned into '_'."""
         parts = [_IDENTIFIER.sub("_", p) or "_" for p in name.split(".")]
-        parts = [f"_{p}" if p[0].isdigit() and i == len(parts) - 1 and len(parts) == 1 else p
-                 for i, p in enumerate(parts)]
         owner: Module = self
         for part in parts[:-1]:
             child = owner._modules.get(part)
             if child is None:
-                if part in owner.__dict__:
-                    return self, _IDENTIFIER.sub("_", name)
+                if hasattr(owner, part):
+                    return self, "_" + _IDENTIFIER.sub("_", name)
                 child = _Holder()
                 owner.register_module(part, child)
             owner = child
-        if parts[-1] in owner.__dict__:
+        if hasattr(owner, parts[-1]) or parts[-1][0].isdigit() and owner is self:
             return self, "_" + _IDENTIFIER.sub("_", name)
         return owner, parts[-1]
 
