@@ -115,6 +115,24 @@ def test_op_matches_onnxruntime(op, tmp_path):
         np.testing.assert_allclose(g.numpy(), e, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("op, outputs", [("LSTM", 3), ("GRU", 2)])
+def test_batch_first_layout_equals_time_major(op, outputs, tmp_path):
+    """layout=1 (batch first; onnxruntime's CPU provider refuses it) gives layout=0's results, transposed."""
+    inputs, constants, order, attrs, _ = CASES[op]
+    x = inputs["x"]
+    results = []
+    for layout, data in ((0, x), (1, np.ascontiguousarray(x.transpose(1, 0, 2)))):
+        proto = one_node_model(op, {"x": data}, constants, order, {**attrs, "layout": layout}, outputs)
+        path = tmp_path / f"m{layout}.onnx"
+        path.write_bytes(proto.SerializeToString())
+        results.append([t.numpy() for t in nxo.load(path)(data)])
+    (y0, h0, *c0), (y1, h1, *c1) = results
+    np.testing.assert_allclose(y1, y0.transpose(2, 0, 1, 3), atol=1e-6)
+    np.testing.assert_allclose(h1, h0.transpose(1, 0, 2), atol=1e-6)
+    for a, b in zip(c1, c0):
+        np.testing.assert_allclose(a, b.transpose(1, 0, 2), atol=1e-6)
+
+
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_of_opset_20(approximate, tmp_path):
     x = f32(2, 5) * 3

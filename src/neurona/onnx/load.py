@@ -60,6 +60,10 @@ class _Holder(Module):
     def forward(self, *args: Any) -> Any:
         raise TypeError("this module only holds parameters of an ONNX graph; call the OnnxModule instead")
 
+    def extra_repr(self) -> str:
+        tensors = {**self._parameters, **self._buffers}
+        return ", ".join(f"{name}: {tuple(t.shape)}" for name, t in tensors.items() if t is not None)
+
 
 _IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 
@@ -122,7 +126,7 @@ class OnnxModule(Module):
                 child = _Holder()
                 owner.register_module(part, child)
             owner = child
-        if hasattr(owner, parts[-1]) or parts[-1][0].isdigit() and owner is self:
+        if hasattr(owner, parts[-1]) or (parts[-1][0].isdigit() and owner is self):
             return self, "_" + _IDENTIFIER.sub("_", name)
         return owner, parts[-1]
 
