@@ -17,7 +17,7 @@ from neurona import models
 from neurona.nn.module import Module
 from neurona.onnx._graph import GraphBuilder, Value
 from neurona.onnx.export_layers import export_module, last_hidden, register_exporter, reshape
-from neurona.tensor import Tensor
+from neurona.tensor import Tensor, no_grad
 
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 14, 21, 17
 
@@ -180,18 +180,19 @@ def export(model: Module, example_input: Any, path: str | os.PathLike, opset: in
     data = _check_arguments(model, example_input, path, opset)
     modes = {id(m): m.training for m in model.modules()}
     model.eval()
+    b = GraphBuilder(opset)
+    for name in [input_name, *(output_names or [])]:  # the public names are taken first
+        b.fresh(name)
     try:
-        from neurona.tensor import no_grad
-
         with no_grad():
             reference = _flat_outputs(model(Tensor(data)))
-        b = GraphBuilder(opset)
-        b.fresh(input_name)
         outputs = _flat_outputs(export_module(b, model, Value(input_name, data.ndim)))
     finally:
         for m in model.modules():
-            object.__setattr__(m, "training", modes[id(m)])
-    names = output_names or (["output"] if len(outputs) == 1 else [f"output{i}" for i in range(len(outputs))])
+            m.training = modes[id(m)]
+    if output_names is None:
+        output_names = [b.fresh("output" if len(outputs) == 1 else f"output{i}") for i in range(len(outputs))]
+    names = list(output_names)
     if len(names) != len(outputs):
         raise ValueError(f"neurona.onnx.export: the model has {len(outputs)} output(s), got {len(names)} output_names")
     for value, name in zip(outputs, names):  # every output gets its public name through an Identity node
