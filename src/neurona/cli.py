@@ -354,6 +354,28 @@ def playground(
     serve(host=host, port=port, open_browser=not no_browser, max_sessions=max_sessions)
 
 
+# ---- export (ONNX, issue 22) ------------------------------------------------------------------------
+@app.command("export")
+@_guarded
+def export_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    fmt: Annotated[str, typer.Option("--format", help="Output format: onnx.")] = "onnx",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default "
+                                                "RUN_DIR/model.onnx.")] = None,
+    opset: Annotated[int, typer.Option("--opset", help="ONNX opset version (14 to 21).")] = 17,
+) -> None:
+    """Write a trained run's model as an ONNX file (dynamic batch size), checked in onnxruntime."""
+    try:
+        from neurona.onnx.run import export_run
+    except ImportError as e:
+        raise ConfigError(f"neurona export needs the onnx extra: pip install 'neurona[onnx]' ({e})") from None
+    path, difference = export_run(run_dir, output, fmt, opset)
+    console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+    if difference is not None:
+        console.print(f"onnxruntime reproduces neurona's outputs on test rows (max abs difference {difference:.2e})",
+                      markup=False, highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     app()
 
