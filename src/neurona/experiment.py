@@ -335,8 +335,9 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
         folder.status("completed", epochs_done=len(history),
                       metrics={k: v for k, v in metrics.items() if isinstance(v, dict)})
         _print_metrics(folder.console, metrics)
-        folder.console.print(f"Figures: {folder.path / 'figures'}")
-        folder.console.print(f"[green]Run complete:[/] {folder.path} (report: {folder.file('report.html')})")
+        folder.console.print(f"Figures: {folder.path / 'figures'}", soft_wrap=True, highlight=False)
+        folder.console.print(f"[green]Run complete:[/] {folder.path} (report: {folder.file('report.html')})",
+                             soft_wrap=True, highlight=False)
     return folder.path
 
 
