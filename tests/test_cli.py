@@ -56,6 +56,36 @@ def test_datasets_lists_names_and_provenance():
     assert {"iris", "digits", "wine", "breast_cancer", "diabetes", "boston_housing", "spiral"} <= names
 
 
+def test_datasets_table_keeps_whole_names_and_shows_licences_notes_and_targets(monkeypatch):
+    from rich.console import Console
+
+    from neurona import cli
+    from neurona.datasets import describe_all
+
+    for width in (80, 100):
+        monkeypatch.setattr(cli, "console", Console(width=width, record=True, file=open(os.devnull, "w")))
+        code, _ = invoke("datasets")
+        assert code == 0
+        table, cells = {}, []
+        for line in cli.console.export_text().splitlines():  # each table row's cells, their lines joined
+            if line.startswith("│"):
+                parts = [part.strip() for part in line.split("│")[1:-1]]
+                cells = [(old + " " + part).strip() for old, part in zip(cells or [""] * len(parts), parts)]
+            elif cells:
+                table[cells[0]], cells = cells[1:], []
+        rows = describe_all()
+        assert [r["name"] for r in rows] == list(table)  # whole names, none cut ("breast_can...")
+        def bare(text):  # a long word may be folded across lines: compare without spaces
+            return "".join(text.split())
+
+        for r in rows:
+            task, licence, notes = map(bare, table[r["name"]])
+            assert task.startswith(r["task"]) and bare(r["licence"]) in licence
+            assert task.endswith(bare(f"{r['classes']} classes" if r["classes"] else f"target: {r['target']}"))
+            assert notes == bare(r["summary"])
+        assert "columnBencodesrace" in bare(table["boston_housing"][2])  # the ethics note
+
+
 def test_summary_prints_the_model_table():
     code, out = invoke("summary", ROOT / "examples" / "digits.yaml")
     assert code == 0 and "Total params: 17,226" in out and "Linear" in out

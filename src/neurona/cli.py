@@ -226,12 +226,16 @@ def datasets(as_json: Annotated[bool, typer.Option("--json", help="Machine-reada
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
-    table = Table(title="neurona datasets")
-    for col in ("name", "task", "samples", "shape", "classes", "source"):
-        table.add_column(col)
+    table = Table(title="neurona datasets", show_lines=True)
+    table.add_column("name", no_wrap=True)  # names are never cut: the other columns wrap instead
+    table.add_column("task, samples, classes or target", ratio=3, min_width=14, overflow="fold")
+    table.add_column("source and licence", ratio=3, overflow="fold")
+    table.add_column("what it is (and notes)", ratio=4, overflow="fold")
     for r in rows:
-        table.add_row(r["name"], r["task"], str(r.get("n_samples", "")), str(r.get("shape", "")),
-                      str(r.get("classes", "")), str(r.get("source", "")))
+        shape = "x".join(map(str, r.get("shape") or ())) or "?"
+        predicts = f"{r['classes']} classes" if r.get("classes") else f"target: {r.get('target') or '?'}"
+        table.add_row(r["name"], f"{r['task']}, {r.get('n_samples', '')} samples of {shape}; {predicts}",
+                      f"{r.get('source', '')}: {r.get('licence', '')}", r.get("summary", ""))
     console.print(table)
 
 

@@ -27,6 +27,7 @@ class Entry:
     source: str  # 'bundled', 'generated' or 'local files'
     licence: str
     summary: str
+    target: str | None = None  # what a regression set predicts (classification sets have classes)
 
 
 _UCI = "CC BY 4.0 (UCI), via scikit-learn"
@@ -281,6 +282,16 @@ REGISTRY: dict[str, Entry] = {
     ]
 }
 
+_TARGETS = {
+    "diabetes": "disease progression one year after baseline (a number, 25-346)",
+    "boston_housing": "MEDV, median home value in $1000s",
+    "reg_plane": "y, a noisy plane over (x1, x2)",
+    "reg_gauss": "y, a sum of signed Gaussian bumps over (x1, x2)",
+    "sine_forecast": "the next `horizon` values of the signal",
+}
+REGISTRY = {name: (Entry(**{**vars(e), "target": _TARGETS[name]}) if name in _TARGETS else e)
+            for name, e in REGISTRY.items()}
+
 ALIASES = {
     "boston": "boston_housing",
     "fashion": "fashion_mnist",
@@ -304,7 +315,8 @@ def available() -> list[str]:
 
 
 def describe_all() -> list[dict]:
-    """One dict per data set: name, task, samples, sample shape, classes, source, licence and summary.
+    """One dict per data set: name, task, samples, sample shape, classes (or the regression target),
+    source, licence and summary (with any ethics note).
 
     Loads nothing, so it also lists the data sets that need downloaded files (for ``neurona datasets``).
 
@@ -321,6 +333,7 @@ def describe_all() -> list[dict]:
             "n_samples": e.n_samples,
             "shape": e.shape,
             "classes": e.n_classes,
+            "target": e.target,
             "source": e.source,
             "licence": e.licence,
             "summary": e.summary,
