@@ -20,7 +20,12 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-run: $(VENV)/.core
+# `make run` installs what every lab needs (Lab 2 tunes with Optuna, Lab 3 plays CartPole on gymnasium)
+$(VENV)/.labs: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[labs]"
+	touch $@
+
+run: $(VENV)/.labs
 	$(BIN)/neurona train examples/digits.yaml
 	$(BIN)/neurona lab 1
 
