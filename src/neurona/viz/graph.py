@@ -110,8 +110,8 @@ class GraphDrawing:
         return len(self.nodes) - 1
 
     def _layout(self) -> None:
-        """Layered layout: a node's level is the longest path from a leaf; rows ordered by the mean position
-        of their inputs (one barycentre sweep), the result at the bottom."""
+        """Layered layout: a node's level is the longest path from a leaf (leaves sit right above their first
+        consumer); rows ordered by the mean position of their inputs (one barycentre sweep), result at the bottom."""
         inputs: dict[int, list[int]] = {n.id: [] for n in self.nodes}
         for e in self.edges:
             inputs[e.dst].append(e.src)
@@ -127,6 +127,12 @@ class GraphDrawing:
                     continue
                 stack.append((v, True))
                 stack.extend((u, False) for u in inputs[v] if u not in level)
+        consumers: dict[int, list[int]] = {n.id: [] for n in self.nodes}
+        for e in self.edges:
+            consumers[e.src].append(e.dst)
+        for n in self.nodes:  # a leaf sits just above its first consumer: short arrows, none through boxes
+            if not inputs[n.id] and consumers[n.id]:
+                level[n.id] = min(level[c] for c in consumers[n.id]) - 1
         rows: dict[int, list[int]] = {}
         for n in self.nodes:
             n.level = level[n.id]
