@@ -54,9 +54,30 @@ def test_numbers_within_the_stated_bounds(quick_lab):
     assert numbers["logistic and softmax regression"]["softmax_test_accuracy"] >= 0.93
     assert numbers["backpropagation"]["max_gradient_difference"] < 1e-6
     assert numbers["backpropagation"]["gradcheck_passed"]
-    assert numbers["complexity"]["overfit_gap"] > 0.05  # the big model overfits...
-    assert numbers["complexity"]["val_loss_early_stopping"] < numbers["complexity"]["val_loss_plain"]  # ...fixed
-    assert numbers["complexity"]["val_loss_l2"] < numbers["complexity"]["val_loss_plain"]
+    complexity = numbers["complexity"]
+    assert complexity["overfit_gap"] > 0.05  # the big model overfits...
+    assert complexity["test_loss_early_stopping"] < complexity["test_loss_plain"]  # ...fixed, judged on the test part
+    assert complexity["test_loss_l2"] < complexity["test_loss_plain"]
+    assert complexity["best_width"] < complexity["errors_by_width"][-1]["hidden width"]  # capacity stopped helping
+    backprop = numbers["backpropagation"]
+    for name in ("circle", "xor", "spiral"):  # the hidden layer beats a straight line on every set
+        assert backprop[f"{name}_test_accuracy"] > backprop[f"{name}_logistic_test_accuracy"] + 0.1
+    regression = numbers["linear regression"]["boston"]
+    assert regression["epochs_to_1_percent"] is not None and regression["epochs_to_1_percent"] < 200
+
+
+def test_report_shows_graph_confusion_matrices_and_the_restored_epoch(quick_lab):
+    import xml.etree.ElementTree as ET
+
+    html = quick_lab.report.read_text()
+    start, end = html.index("<svg"), html.index("</svg>") + len("</svg>")
+    svg = ET.fromstring(html[start:end])  # the computation graph, inline and well-formed
+    boxes = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node"]
+    assert len(boxes) == json.loads((quick_lab.run_dir / "metrics.json").read_text())["sections"]["backpropagation"][
+        "graph_nodes"] and "|grad|" in html[start:end]
+    assert html.count("accuracy 0.") >= 2 and "Logistic regression on the test flowers" in html
+    assert "EarlyStopping: " in html and "restored the weights of epoch" in html
+    assert "weights from epoch" in html
 
 
 def test_hand_backprop_matches_autograd():
