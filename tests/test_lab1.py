@@ -94,8 +94,9 @@ def test_hand_backprop_matches_autograd():
         np.testing.assert_allclose(hand, t.grad.numpy(), atol=1e-12)
 
 
-def run_notebook(path, tmp_path):
-    """Execute a lab notebook (it runs in quick mode) and fail on any error output."""
+def run_notebook(path, tmp_path, sections=5):
+    """Execute a lab notebook (it runs in quick mode): no error; every section cell shows its code and draws its
+    figures under itself; each section has its what-to-notice and exercise; no HTML that could restyle the page."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -104,6 +105,17 @@ def run_notebook(path, tmp_path):
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    section_cells = [c for c in nb.cells if "section" in c.metadata.get("tags", [])]
+    assert len(section_cells) == sections
+    for cell in section_cells:
+        assert len(cell.source.splitlines()) >= 5  # the lines that matter are in the cell, editable
+        images = [o for o in cell.outputs if {"image/png", "image/svg+xml"} & set(o.get("data", {}))]
+        assert images, f"no figure under the section cell starting {cell.source[:60]!r}"
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert not [h for h in html if "<style" in h or "<html" in h]  # scoped fragments, no page-wide CSS
+    notes = [c.source for c in nb.cells if c.cell_type == "markdown" and "**What to notice.**" in c.source]
+    assert len(notes) == sections and all("**Exercise.**" in n for n in notes)
+    assert (tmp_path / path.name.replace(".ipynb", "-report.html")).exists()
 
 
 def test_notebook_runs_in_quick_mode(tmp_path):
