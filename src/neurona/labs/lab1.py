@@ -191,9 +191,9 @@ def section_logistic(report: HtmlReport, quick: bool, seed: int) -> dict[str, An
                   f"Logistic regression on the test flowers: accuracy {acc_binary:.3f}")
     report.figure(roc_figure(s.y_test, p_test[:, 1], class_names=binary.target_names), f"ROC curve, AUC = {auc:.3f}")
     errors = int((p_test.argmax(1) != s.y_test).sum())
-    report.text(f"The confusion matrix counts the {errors} test flowers the line puts on the wrong side"
-                + pick(errors == 0, " (none).", ": versicolor and virginica overlap in petal size, so no straight line "
-                       "separates them all.")
+    report.text(pick(errors == 0, "The line puts every test flower on its side: the confusion matrix has nothing "
+                     "off its diagonal.", f"The confusion matrix counts {errors} test flower(s) on the wrong side of "
+                     "the line: versicolor and virginica overlap in petal size, so no straight line separates them all.")
                 + " The ROC curve moves the threshold on P(virginica) from 1 to 0 and plots the true-positive rate "
                 f"against the false-positive rate; its area (AUC = {auc:.3f}) is the chance that a random virginica "
                 "gets a higher score than a random versicolor.")
@@ -363,7 +363,7 @@ def section_complexity(report: HtmlReport, quick: bool, seed: int) -> dict[str, 
         histories[width], models[width] = history, model
     small, big = widths[0], widths[-1]
     best_width = min(rows, key=lambda r: r["validation error"])["hidden width"]
-    report.text(f"{len(s.y_train)} training points of a noisy XOR (label noise 40 %), networks with two hidden layers "
+    report.text(f"{len(s.y_train)} training points of a noisy XOR (noise 40: each point's label is decided from a position jittered by up to 2 units, so labels near the axes are often wrong), networks with two hidden layers "
                 f"of width {', '.join(map(str, widths))}, each trained for {epochs} epochs. The validation part "
                 f"({len(s.y_val)} points) chooses; the test part ({len(s.y_test)} points) is only looked at at the end.")
     report.table(rows, f"After epoch {epochs}, by width")
