@@ -95,7 +95,7 @@ def section_cnn(report: HtmlReport, quick: bool, seed: int) -> dict[str, Any]:
                   {"model": "VGG-style ConvNet (2 blocks of 2 convs + batch norm)", "parameters": convnet.num_parameters(),
                    "test accuracy": conv_test["accuracy"]},
                   {"model": "MLP 64-128-64-10 (Lab 2)", "parameters": mlp.num_parameters(), "test accuracy": "see Lab 2"}],
-                 "Parameters and accuracy (stratified 20% test split)")
+                 f"Parameters and test accuracy after epoch {epochs} (stratified 20% test split)")
     report.text("LeNet-5's 5x5 filters are large for 8x8 digits: after one pooling the second convolution sees a 4x4 "
                 "map mostly made of padding. The VGG-style network stacks small 3x3 convolutions with batch "
                 "normalisation and sees the same receptive field"
@@ -266,7 +266,8 @@ def section_autoencoders(report: HtmlReport, quick: bool, seed: int) -> dict[str
     report.figure(image_grid(np.concatenate([images.X_test[:10], *grids]), nrow=10,
                              title="Test digits (top), dense reconstructions (middle), convolutional (bottom)"),
                   "Reconstructions")
-    report.table([{"autoencoder": k, "test reconstruction MSE": v} for k, v in results.items()])
+    report.table([{"autoencoder": k, "test reconstruction MSE": v} for k, v in results.items()],
+                 f"After epoch {epochs}")
 
     ae2 = DenseAutoencoder(64, hidden=(128, 32), latent_dim=2)
     _fit(ae2, recon, epochs, seed, lr=2e-3, loss=nn.MSELoss(), metrics=(), task="regression")
