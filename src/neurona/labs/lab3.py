@@ -239,7 +239,7 @@ def section_rnn(report: HtmlReport, quick: bool, seed: int) -> dict[str, Any]:
                 + "The LSTM's cure is the cell state c_t = f_t * c_{t-1} + i_t * g_t: the gradient passes back through "
                 "it multiplied only by the forget gate f_t, so it survives when f_t stays near 1. A forget-gate bias "
                 f"of 1, the usual LSTM initialisation, opens the gate from the start: the ratio becomes {r_open:.1e}, "
-                + pick(r_open > 100 * r_rnn, f"{r_open / r_rnn:.0e} times the plain RNN's.",
+                + pick(r_open > 100 * r_rnn, f"{r_open / r_rnn:,.0f} times the plain RNN's.",
                        "no better than the plain RNN's."))
     return {"rows_test_accuracy": results, "forecast_rmse": rmse, "waveforms": wave_rows,
             "grad_ratio_rnn": r_rnn, "grad_ratio_lstm": r_lstm, "grad_ratio_lstm_forget_bias_1": r_open}

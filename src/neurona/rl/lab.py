@@ -60,7 +60,7 @@ def ablation_verdict(rows: list[dict[str, Any]], steps: int) -> str:
     if max(abs(v - full) for v in scores.values()) <= 0.1 * max(full, 1.0):
         return (f"Measured: at this budget the variants do not differ (DQN {full:.1f}, "
                 + ", ".join(f"{k} {v:.1f}" for k, v in scores.items())
-                + f"): {steps:,} steps are too few for any of them to learn, so the table cannot show the effect; "
-                "the full lab's budget can.")
+                + f"): {steps:,} steps are too few for any of them to learn, so this table cannot show what the target "
+                "network and the replay buffer do; run the full lab (20,000 steps each) to compare them.")
     words = [f"{k} {'hurts' if v < 0.8 * full else 'does not hurt'} ({v:.1f} vs {full:.1f})" for k, v in scores.items()]
     return "Measured, greedy return after the budget: " + "; ".join(words) + "."
