@@ -54,9 +54,30 @@ def test_numbers_within_the_stated_bounds(quick_lab):
     assert numbers["logistic and softmax regression"]["softmax_test_accuracy"] >= 0.93
     assert numbers["backpropagation"]["max_gradient_difference"] < 1e-6
     assert numbers["backpropagation"]["gradcheck_passed"]
-    assert numbers["complexity"]["overfit_gap"] > 0.05  # the big model overfits...
-    assert numbers["complexity"]["val_loss_early_stopping"] < numbers["complexity"]["val_loss_plain"]  # ...fixed
-    assert numbers["complexity"]["val_loss_l2"] < numbers["complexity"]["val_loss_plain"]
+    complexity = numbers["complexity"]
+    assert complexity["overfit_gap"] > 0.05  # the big model overfits...
+    assert complexity["test_loss_early_stopping"] < complexity["test_loss_plain"]  # ...fixed, judged on the test part
+    assert complexity["test_loss_l2"] < complexity["test_loss_plain"]
+    assert complexity["best_width"] < complexity["errors_by_width"][-1]["hidden width"]  # capacity stopped helping
+    backprop = numbers["backpropagation"]
+    for name in ("circle", "xor", "spiral"):  # the hidden layer beats a straight line on every set
+        assert backprop[f"{name}_test_accuracy"] > backprop[f"{name}_logistic_test_accuracy"] + 0.1
+    regression = numbers["linear regression"]["boston"]
+    assert regression["epochs_to_1_percent"] is not None and regression["epochs_to_1_percent"] < 200
+
+
+def test_report_shows_graph_confusion_matrices_and_the_restored_epoch(quick_lab):
+    import xml.etree.ElementTree as ET
+
+    html = quick_lab.report.read_text()
+    start, end = html.index("<svg"), html.index("</svg>") + len("</svg>")
+    svg = ET.fromstring(html[start:end])  # the computation graph, inline and well-formed
+    boxes = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node"]
+    assert len(boxes) == json.loads((quick_lab.run_dir / "metrics.json").read_text())["sections"]["backpropagation"][
+        "graph_nodes"] and "|grad|" in html[start:end]
+    assert html.count("accuracy 0.") >= 2 and "Logistic regression on the test flowers" in html
+    assert "EarlyStopping: " in html and "restored the weights of epoch" in html
+    assert "weights from epoch" in html
 
 
 def test_hand_backprop_matches_autograd():
@@ -73,8 +94,9 @@ def test_hand_backprop_matches_autograd():
         np.testing.assert_allclose(hand, t.grad.numpy(), atol=1e-12)
 
 
-def run_notebook(path, tmp_path):
-    """Execute a lab notebook (it runs in quick mode) and fail on any error output."""
+def run_notebook(path, tmp_path, sections=5):
+    """Execute a lab notebook (it runs in quick mode): no error; every section cell shows its code and draws its
+    figures under itself; each section has its what-to-notice and exercise; no HTML that could restyle the page."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -83,6 +105,17 @@ def run_notebook(path, tmp_path):
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    section_cells = [c for c in nb.cells if "section" in c.metadata.get("tags", [])]
+    assert len(section_cells) == sections
+    for cell in section_cells:
+        assert len(cell.source.splitlines()) >= 5  # the lines that matter are in the cell, editable
+        images = [o for o in cell.outputs if {"image/png", "image/svg+xml"} & set(o.get("data", {}))]
+        assert images, f"no figure under the section cell starting {cell.source[:60]!r}"
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert not [h for h in html if "<style" in h or "<html" in h]  # scoped fragments, no page-wide CSS
+    notes = [c.source for c in nb.cells if c.cell_type == "markdown" and "**What to notice.**" in c.source]
+    assert len(notes) == sections and all("**Exercise.**" in n for n in notes)
+    assert (tmp_path / path.name.replace(".ipynb", "-report.html")).exists()
 
 
 def test_notebook_runs_in_quick_mode(tmp_path):

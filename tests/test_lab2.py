@@ -35,6 +35,27 @@ def test_report_complete_and_numbers_in_bounds(quick_lab):
     assert "Best validation accuracy against the number of trials" in html and "evaluated once" in html
 
 
+def test_texts_agree_with_their_tables(quick_lab):
+    """The sentences that state results are chosen by the numbers: check each against the numbers."""
+    import html as html_lib
+
+    text = html_lib.unescape(quick_lab.report.read_text())
+    numbers = json.loads((quick_lab.run_dir / "metrics.json").read_text())["sections"]
+    gaps = numbers["regularisation"]
+    for name, g in gaps.items():
+        if name == "plain":
+            continue
+        shrinks = g["loss"] < gaps["plain"]["loss"] - 0.01
+        assert f"{'shrinks' if shrinks else 'does not shrink'} the loss gap ({gaps['plain']['loss']:.3f} -> " \
+               f"{g['loss']:.3f})" in text
+    act = numbers["activations"]
+    assert f"{act['fastest']} learns fastest and {act['slowest']} slowest" in text
+    assert act["fastest"] == min(act["mean_training_loss"], key=act["mean_training_loss"].get)
+    assert ("ReLU-family activations pass" in text) == (act["fastest"] in {"relu", "leaky_relu", "gelu"})
+    schedules = numbers["optimisers"]["schedules"]
+    assert f"one-cycle ends at validation accuracy {schedules['one-cycle']:.3f}" in text
+
+
 def test_notebook_runs_in_quick_mode(tmp_path):
     run_notebook(ROOT / "labs" / "lab2.ipynb", tmp_path)
 

@@ -56,3 +56,37 @@ def lab_folder(out: Any, name: str, quick: bool, seed: int,
     with folder:
         folder.write_json("config.json", {"lab": name, "quick": quick, "seed": seed})
         yield LabFolder(folder, time.time()), report, recorder.print
+
+
+# ---- claims from numbers ----------------------------------------------------------------------------
+
+
+def pick(condition: bool, yes: str, no: str) -> str:
+    """The wording a measured result earns: ``yes`` when ``condition`` holds, otherwise ``no``.
+
+    Every sentence of a lab that states a result goes through here (or a test over seeds 0, 1, 2 guards it),
+    so the text cannot say the opposite of its own table."""
+    return yes if bool(condition) else no
+
+
+def per_epoch(values: Any) -> tuple[Any, Any]:
+    """``(epochs 1..n, values)``, so curves start at epoch 1 as the tables and terminal count them."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    return np.arange(1, len(values) + 1), values
+
+
+def mark_epoch(fig: Any, epoch: int, label: str) -> Any:
+    """A dashed vertical line at ``epoch`` (1-based) on every axes of ``fig``, named in the legend."""
+    for ax in fig.axes:
+        ax.axvline(epoch, color="#555555", linestyle="--", linewidth=1, label=label)
+        ax.legend()
+    return fig
+
+
+def svg_figure(svg: str, caption: str) -> str:
+    """An inline SVG (e.g. :func:`neurona.viz.draw_graph`) as a report figure; the SVG carries no <style>."""
+    import html
+
+    return f'<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>'

@@ -21,6 +21,7 @@ class Diagnostics(Callback):
         self.dead_threshold, self.saturation_threshold = dead_threshold, saturation_threshold
         self.records: list[dict] = []
         self.warnings: list[str] = []
+        self.findings: list = []
         self.activations: dict[str, np.ndarray] = {}
         self.gradients: dict[str, np.ndarray] = {}
         self.weights: dict[str, np.ndarray] = {}
@@ -93,49 +94,11 @@ class Diagnostics(Callback):
         self.weights = dict(state.get("weights", {}))
 
     def diagnose(self) -> list[str]:
-        """Plain-language warnings from the last record."""
-        if not self.records:
-            return []
-        last, warnings = self.records[-1], []
-        for name, s in last["layers"].items():
-            if s.get("dead_fraction", 0) > self.dead_threshold:
-                warnings.append(
-                    f"Layer '{name}': {s['dead_fraction']:.0%} of its ReLU units output 0 for every sample of a batch "
-                    "('dead' units); they get no gradient and stop learning. Try a smaller learning rate, "
-                    "LeakyReLU or ELU, or He (kaiming) initialisation."
-                )
-            if s.get("saturated_fraction", 0) > self.saturation_threshold:
-                warnings.append(
-                    f"Layer '{name}': {s['saturated_fraction']:.0%} of its {s['type']} outputs are saturated (near "
-                    "their limits), where the derivative is almost 0: gradients vanish. Scale the inputs, use "
-                    "Xavier initialisation, batch normalisation, or ReLU."
-                )
-        weights = [(n, p) for n, p in last["params"].items() if n.endswith("weight") and "grad_norm" in p]
-        if len(weights) >= 2:
-            first, final = weights[0][1]["grad_norm"], weights[-1][1]["grad_norm"]
-            if final > 0 and first / final < 1e-3:
-                warnings.append(
-                    f"Vanishing gradients: the first layer's weight gradient norm ({first:.2e}) is over 1000x smaller "
-                    f"than the last layer's ({final:.2e}); early layers barely learn. Use ReLU-family activations, "
-                    "He/Xavier initialisation, batch normalisation or residual connections."
-                )
-            if first > 0 and first / final > 1e3 if final > 0 else False:
-                warnings.append(
-                    f"Exploding gradients: the first layer's gradient norm ({first:.2e}) is over 1000x the last "
-                    f"layer's ({final:.2e}). Lower the learning rate or clip gradients (nn.utils.clip_grad_norm_)."
-                )
-        for name, p in last["params"].items():
-            ratio = p.get("update_ratio")
-            if ratio is None or not name.endswith("weight"):
-                continue
-            if ratio > 1e-1:
-                warnings.append(
-                    f"'{name}': one step changed the weights by {ratio:.1%} of their size (a healthy ratio is about "
-                    "0.1%); the learning rate is probably too high."
-                )
-            elif 0 < ratio < 1e-6:
-                warnings.append(
-                    f"'{name}': one step changed the weights by only {ratio:.1e} of their size (a healthy ratio is "
-                    "about 1e-3); the learning rate is probably too low."
-                )
-        return warnings
+        """Plain-language warnings from the records and the loss curves (rules in :mod:`neurona.train.diagnosis`);
+        the structured findings are kept in ``findings``."""
+        from neurona.train.diagnosis import diagnose
+
+        history = getattr(getattr(self, "trainer", None), "history", None)
+        curves = history.history if history is not None else {}
+        self.findings = diagnose(self.records, curves, self.dead_threshold, self.saturation_threshold)
+        return [f.message for f in self.findings]

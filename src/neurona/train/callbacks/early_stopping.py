@@ -30,6 +30,8 @@ class EarlyStopping(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch, self.wait, self.stopped_epoch = -1, 0, -1
         self.best_weights: dict | None = None
+        self.restored_epoch: int | None = None  # 1-based epoch whose weights the model holds after training
+        self.epochs_run: int | None = None
 
     def _improved(self, value: float) -> bool:
         if self.mode == "min":
@@ -58,10 +60,28 @@ class EarlyStopping(Callback):
                                  f"best was {self.best:.5g} at epoch {self.best_epoch + 1}")
 
     def on_train_end(self, logs=None) -> None:
+        self.epochs_run = int((logs or {}).get("epochs_run", 0)) or None
         if self.restore_best_weights and self.best_weights is not None:
             self.trainer.model.load_state_dict(self.best_weights)
-            if self.verbose:
-                self.trainer.log(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}")
+            self.restored_epoch = self.best_epoch + 1
+        callbacks = getattr(getattr(self.trainer, "_callbacks", None), "callbacks", [])
+        if self.verbose or any(type(cb).__name__ == "ProgressBar" for cb in callbacks):
+            self.trainer.log(self.summary())
+
+    def summary(self) -> str:
+        """One sentence for the terminal and reports: why training ended and which epoch's weights the model holds."""
+        best = self.best_epoch + 1
+        if self.best_epoch < 0:
+            return f"EarlyStopping: {self.monitor} never improved on its baseline; the weights are the last epoch's."
+        if self.stopped_epoch >= 0:
+            why = (f"stopped after epoch {self.stopped_epoch + 1}: {self.monitor} had not improved for "
+                   f"{self.wait} epochs (patience {self.patience})")
+        else:
+            why = f"ran all {self.epochs_run or 'its'} epochs"
+        if self.restore_best_weights and self.best_weights is not None:
+            return (f"EarlyStopping: {why}; restored the weights of epoch {best}, the best {self.monitor} "
+                    f"({self.best:.4g}).")
+        return f"EarlyStopping: {why}; the best {self.monitor} ({self.best:.4g}) was at epoch {best}; the weights are the last epoch's."
 
     def state_dict(self) -> dict:
         """Counters, best value and (as arrays) the best weights, so a resumed run restores the same ones."""
