@@ -1,5 +1,12 @@
-"""Layers, containers, losses and initialisation, as ``torch.nn``.  ``from neurona import nn``."""
+"""Layers, containers, losses and initialisation, as ``torch.nn``.  ``from neurona import nn``.
 
+``neurona.nn.functional`` is the module ``neurona.functional`` itself (one object under both names), so
+``import neurona.nn.functional as F`` works as ``import torch.nn.functional as F`` does.
+"""
+
+import sys as _sys
+
+from neurona import functional
 from neurona.nn import init, utils
 from neurona.nn.activation import (
     ELU,
@@ -42,3 +49,6 @@ from neurona.nn.pooling import (
     MaxPool2d,
 )
 from neurona.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+# ``import neurona.nn.functional`` finds the module here rather than in a file of its own
+_sys.modules[__name__ + ".functional"] = functional
