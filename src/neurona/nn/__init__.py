@@ -22,9 +22,18 @@ from neurona.nn.activation import (
     Softplus,
     Tanh,
 )
-from neurona.nn.containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
+from neurona.nn.containers import (
+    Flatten,
+    Identity,
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+    Unflatten,
+)
 from neurona.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from neurona.nn.dropout import Dropout
+from neurona.nn.dropout import Dropout, Dropout1d, Dropout2d
 from neurona.nn.embedding import Embedding
 from neurona.nn.linear import Linear
 from neurona.nn.loss import (
