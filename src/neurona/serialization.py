@@ -64,7 +64,7 @@ class _Encoder:
                     "integer and floating dtypes"
                 )
             name = str(len(self.arrays))
-            self.arrays[name] = np.ascontiguousarray(array)
+            self.arrays[name] = array if array.flags.c_contiguous else np.array(array, order="C")  # keeps 0-d
             self.names[id(value)] = name
             self.keep_alive.append(value)
         node: dict[str, Any] = {"__tensor__": self.names[id(value)]}

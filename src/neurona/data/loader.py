@@ -29,8 +29,9 @@ def default_collate(samples: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch, keeping the samples' structure.
 
     Tensors are stacked as they are; NumPy arrays and numbers become Tensors the way
-    :func:`neurona.tensor` makes them (floats float32, integers int64). Tuples, lists and dicts are
-    collated field by field; strings are returned as a list.
+    :func:`neurona.tensor` makes them (floats float32, integers int64, bools bool; torch makes Python
+    floats float64). Tuples, namedtuples, lists and dicts are collated field by field and keep their
+    type (torch turns tuples into lists); strings are returned as a list.
 
     Examples
     --------
@@ -46,14 +47,18 @@ def default_collate(samples: Sequence[Any]) -> Any:
     if isinstance(first, str | bytes):
         return list(samples)
     if isinstance(first, Mapping):
-        return {key: default_collate([s[key] for s in samples]) for key in first}
+        fields = {key: default_collate([s[key] for s in samples]) for key in first}
+        return type(first)(fields) if isinstance(first, dict) and type(first) is not dict else fields
     if isinstance(first, tuple | list):
         if any(len(s) != len(first) for s in samples):
             raise ShapeError(
                 "default_collate: samples have different numbers of fields "
                 f"({sorted({len(s) for s in samples})}); each sample must have the same structure"
             )
-        return tuple(default_collate(list(field)) for field in zip(*samples))
+        fields = [default_collate(list(field)) for field in zip(*samples)]
+        if hasattr(first, "_fields"):  # a namedtuple keeps its type and field names
+            return type(first)(*fields)
+        return fields if isinstance(first, list) else tuple(fields)
     if isinstance(first, np.ndarray | np.generic | int | float | bool):
         return Tensor._wrap(_to_array(_stack([np.asarray(s) for s in samples])))
     raise DTypeError(
