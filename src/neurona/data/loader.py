@@ -262,10 +262,11 @@ class DataLoader:
         """Each batch's indices (an array slice, a list, or one int without batching), drawn now."""
         if self.batch_sampler is None:
             return iter(self._epoch_indices().tolist())
-        if isinstance(self.batch_sampler, BatchSampler) and isinstance(self.batch_sampler.sampler, Sampler):
-            indices, bs = self._epoch_indices(), self.batch_size or 1  # one draw; no per-index Python loop
-            stop = len(indices) - len(indices) % bs if self.drop_last else len(indices)
-            return (indices[start : start + bs] for start in range(0, stop, bs))
+        bs = self.batch_sampler
+        if isinstance(bs, BatchSampler) and isinstance(bs.sampler, Sampler):
+            indices = bs.sampler.indices()  # one draw as an array: no per-index Python loop
+            stop = len(indices) - len(indices) % bs.batch_size if bs.drop_last else len(indices)
+            return (indices[start : start + bs.batch_size] for start in range(0, stop, bs.batch_size))
         return iter([list(b) for b in self.batch_sampler])
 
     def __iter__(self) -> Iterator[Any]:
