@@ -3,6 +3,8 @@ during training."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from neurona.errors import ShapeError, fmt_shape
@@ -54,7 +56,15 @@ class Dropout1d(Dropout):
 
 
 class Dropout2d(Dropout):
-    """Channel dropout for (N, C, H, W) or (C, H, W): whole feature maps are zeroed with probability p."""
+    """Channel dropout for (N, C, H, W): whole feature maps are zeroed with probability p. A 3-D input is
+    read as (N, C, L), with a warning, as torch reads it."""
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 3:  # torch reads a 3-D input as (N, C, L) and warns; so do we, to give the same masks
+            warnings.warn(
+                "Dropout2d got a 3-D input and treats it as (N, C, L), dropping channels of a 1-D signal as "
+                "torch does; use Dropout1d for that, or add the batch dimension to (C, H, W)",
+                UserWarning, stacklevel=2,
+            )
+            return _channel_dropout(x, self.p, self.training, "Dropout2d", spatial=1)
         return _channel_dropout(x, self.p, self.training, "Dropout2d", spatial=2)
