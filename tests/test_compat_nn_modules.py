@@ -226,3 +226,59 @@ def test_pad_sequence_matches_torch_in_values_and_gradients(batch_first, padding
         np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="same rest"):
         nn.utils.rnn.pad_sequence([neurona.ones(2, 3), neurona.ones(2, 4)])
+
+
+def test_register_buffer_checks_like_torch_and_persistent_decides_the_state_dict():
+    layer = nn.Linear(2, 2)
+    layer.register_buffer("steps", neurona.zeros(1))
+    layer.register_buffer("cache", neurona.zeros(3), persistent=False)
+    tlayer = torch.nn.Linear(2, 2)
+    tlayer.register_buffer("steps", torch.zeros(1))
+    tlayer.register_buffer("cache", torch.zeros(3), persistent=False)
+    assert list(layer.state_dict()) == list(tlayer.state_dict()) == ["weight", "bias", "steps"]
+    assert [n for n, _ in layer.named_buffers()] == [n for n, _ in tlayer.named_buffers()] == ["steps", "cache"]
+    for bad, error in ((("a.b", neurona.ones(1)), KeyError), (("weight", neurona.ones(1)), KeyError),
+                       (("x", [1, 2]), TypeError)):
+        with pytest.raises(error):
+            layer.register_buffer(*bad)
+        with pytest.raises(error):
+            tlayer.register_buffer(bad[0], torch.ones(1) if error is KeyError else [1, 2])
+
+
+def test_module_list_slices_inserts_and_replaces_like_torch():
+    ours = nn.ModuleList([nn.Linear(1, 1), nn.ReLU()])
+    theirs = torch.nn.ModuleList([torch.nn.Linear(1, 1), torch.nn.ReLU()])
+    for m, lin in ((ours, nn.Linear), (theirs, torch.nn.Linear)):
+        m.insert(1, lin(1, 2))
+        m[2] = lin(2, 3)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert isinstance(ours[1:], nn.ModuleList) and len(ours[1:]) == len(theirs[1:]) == 2
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+                                          ("Adam", {"lr": 0.01, "amsgrad": True}),
+                                          ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.1})])
+def test_optimizer_state_dicts_equal_torchs_in_structure_and_values(name, kwargs):
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    theirs.load_state_dict(neurona.io.to_torch_state_dict(ours))
+    opt = getattr(optim, name)([{"params": ours[0].parameters()}, {"params": ours[2].parameters(), "lr": 0.002}],
+                               **kwargs)
+    topt = getattr(torch.optim, name)([{"params": theirs[0].parameters()},
+                                       {"params": theirs[2].parameters(), "lr": 0.002}], **kwargs)
+    x = np.random.default_rng(3).normal(size=(5, 3)).astype(np.float32)
+    for _ in range(3):
+        opt.zero_grad()
+        topt.zero_grad()
+        (ours(neurona.tensor(x)) ** 2).sum().backward()
+        (theirs(torch.tensor(x)) ** 2).sum().backward()
+        opt.step()
+        topt.step()
+    sd, tsd = opt.state_dict(), topt.state_dict()
+    assert sd["param_groups"] == tsd["param_groups"]
+    assert list(sd["state"]) == list(tsd["state"]) == [0, 1, 2, 3]
+    for index, entries in tsd["state"].items():
+        assert list(sd["state"][index]) == list(entries)
+        for key, value in entries.items():
+            np.testing.assert_allclose(np.asarray(sd["state"][index][key]), value.numpy(), rtol=1e-5, atol=1e-7,
+                                       err_msg=f"state[{index}][{key!r}]")

@@ -64,8 +64,20 @@ class ModuleList(Module):
             self.append(m)
         return self
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
         return list(self._modules.values())[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.register_module(list(self._modules)[index], module)
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for m in modules:
+            self.append(m)
 
     def __len__(self) -> int:
         return len(self._modules)

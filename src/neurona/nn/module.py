@@ -111,8 +111,21 @@ class Module:
         object.__setattr__(self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """A tensor that is state but not learnt (BatchNorm's running mean); saved in ``state_dict``."""
+        """A tensor that is state but not learnt (BatchNorm's running mean); saved in ``state_dict``
+        unless ``persistent=False``."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"register_buffer: cannot register a {type(tensor).__name__} as buffer {name!r} "
+                "(a Tensor or None is required; wrap arrays with neurona.tensor)"
+            )
+        if name in self._parameters or name in self._modules or (
+            name not in self._buffers and name in self.__dict__
+        ):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists on {type(self).__name__}")
         self._buffers[name] = tensor
+        self._non_persistent.discard(name)
         if not persistent:
             self._non_persistent.add(name)
         object.__setattr__(self, name, tensor)
