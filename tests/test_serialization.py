@@ -135,7 +135,8 @@ def test_map_location_other_than_cpu_says_neurona_runs_on_the_cpu(tmp_path):
         neurona.load(tmp_path / "a.pt", map_location="cuda:0")
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage bytes", b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1}"])
+@pytest.mark.parametrize("content", [b"", b"garbage bytes", b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1}",
+                                     b"\x06\x00\x00\x00\x00\x00\x00\x00[1, 2]"])
 def test_damaged_files_raise_a_checkpoint_error(tmp_path, content):
     (tmp_path / "bad.pt").write_bytes(content)
     with pytest.raises(CheckpointError):

@@ -202,7 +202,9 @@ def _safetensors_metadata(data: bytes) -> dict[str, str] | None:
         header = json.loads(data[8 : 8 + n])
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
-    return header.get("__metadata__") or {} if isinstance(header, dict) else None
+    if not isinstance(header, dict):
+        return None
+    return header.get("__metadata__") or {}
 
 
 def _check_map_location(map_location: Any) -> None:
