@@ -99,12 +99,12 @@ class _Fetcher:
         self.get_batch = _batch_getter(dataset) if collate_fn is None and auto_batch else None
 
     def __call__(self, indices: Any) -> Any:
+        if self.get_batch is not None:  # the hot path: checked first
+            return self.get_batch(indices if isinstance(indices, np.ndarray) else np.asarray(indices, dtype=np.int64))
         if not self.auto_batch:
             sample = self.dataset[int(indices)]
             return sample if self.collate_fn is None and isinstance(sample, Tensor) else (
                 (self.collate_fn or default_convert)(sample))
-        if self.get_batch is not None:
-            return self.get_batch(np.asarray(indices, dtype=np.int64))
         return (self.collate_fn or default_collate)([self.dataset[int(i)] for i in indices])
 
 
