@@ -85,3 +85,9 @@ long = _np.int64
 double = _np.float64
 
 __version__ = "0.1.0"
+
+# PyTorch's module paths and saving (issue 22, part B): ``import neurona as torch`` then ``torch.nn``,
+# ``torch.optim``, ``torch.utils.data``, ``torch.save`` / ``torch.load``
+from neurona import nn, optim, utils  # noqa: E402
+from neurona.serialization import load, save  # noqa: E402
+

@@ -9,20 +9,23 @@ Splitting and scaling use scikit-learn (:func:`train_val_test_split`, :func:`kfo
 :func:`validate_xy` is the check a training run makes on its data before it starts.
 """
 
-from neurona.data.dataset import Dataset, Subset, TensorDataset, make_generator, random_split
-from neurona.data.loader import (
-    DataLoader,
+from neurona.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, make_generator, random_split
+from neurona.data.loader import DataLoader, default_collate, default_convert
+from neurona.data.sampler import (
+    BatchSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
     WeightedRandomSampler,
-    default_collate,
 )
 from neurona.data.splits import fit_scaler, is_class_labels, kfold, train_val_test_split
 from neurona.data.validation import validate_xy
+from neurona.data.workers import WorkerInfo, get_worker_info
 
 __all__ = [
+    "BatchSampler",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
     "RandomSampler",
@@ -32,8 +35,11 @@ __all__ = [
     "SubsetRandomSampler",
     "TensorDataset",
     "WeightedRandomSampler",
+    "WorkerInfo",
     "default_collate",
+    "default_convert",
     "fit_scaler",
+    "get_worker_info",
     "is_class_labels",
     "kfold",
     "make_generator",

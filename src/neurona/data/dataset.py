@@ -213,11 +213,56 @@ def make_generator(
     """The generator to use: ``generator`` if given, else one seeded with ``seed``, else one whose seed
     is drawn (once, now) from neurona's default generator, so that ``neurona.manual_seed`` fixes it."""
     if generator is not None:
-        if not isinstance(generator, np.random.Generator):
-            raise ConfigError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
-        return generator
+        return _numpy_generator(generator)
     if seed is None:
         seed = int(default_generator().integers(0, 2**63 - 1))
     elif not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.default_rng(int(seed))
+
+
+def _numpy_generator(generator: Any) -> np.random.Generator:
+    """The NumPy Generator behind ``generator``: itself, or the one a generator object wraps (a
+    ``neurona.Generator`` made by ``torch.Generator().manual_seed(n)`` code keeps one as an attribute)."""
+    if isinstance(generator, np.random.Generator):
+        return generator
+    for name in ("numpy_generator", "generator", "_generator", "rng", "_rng"):
+        inner = getattr(generator, name, None)
+        inner = inner() if callable(inner) and not isinstance(inner, np.random.Generator) else inner
+        if isinstance(inner, np.random.Generator):
+            return inner
+    raise ConfigError(
+        f"generator must be a numpy.random.Generator (or a neurona Generator), got {type(generator).__name__}"
+    )
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after another: index ``i`` runs through the first, then the second, ...
+
+    Examples
+    --------
+    >>> ds = ConcatDataset([TensorDataset(np.zeros(3)), TensorDataset(np.ones(2))])
+    >>> len(ds), float(ds[4][0].item())
+    (5, 1.0)
+    """
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ConfigError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        index = int(index) % n
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+    def __repr__(self) -> str:
+        return f"ConcatDataset({len(self.datasets)} datasets, {len(self)} samples)"

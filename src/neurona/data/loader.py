@@ -1,7 +1,8 @@
-"""``DataLoader``: batches of samples from a dataset, in order or shuffled, and the samplers behind it.
+"""``DataLoader``: batches of samples from a dataset, in order or shuffled, in this process or in workers.
 
-One epoch is one ``iter(loader)``: the sampler gives the epoch's order of indices, the loader cuts it
-into batches and turns each batch into Tensors (``collate``). Shuffling draws from a NumPy Generator
+One epoch is one ``iter(loader)``: the sampler (:mod:`neurona.data.sampler`) gives the epoch's order of
+indices, the loader cuts it into batches and turns each batch into Tensors (``collate``), here or in
+worker processes (:mod:`neurona.data.workers`). Shuffling draws from a NumPy Generator
 that belongs to the loader, seeded from ``seed`` or, once at construction, from
 :func:`neurona.random.default_generator`; so ``neurona.manual_seed(n)`` fixes the data order, every
 epoch gets a new permutation, and ``state_dict()`` / ``load_state_dict()`` resume it bit-identically.
@@ -9,178 +10,16 @@ epoch gets a new permutation, and ``state_dict()`` / ``load_state_dict()`` resum
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from neurona.data.dataset import Dataset, Subset, make_generator
+from neurona.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from neurona.data.workers import WorkerPool
 from neurona.errors import ConfigError, DTypeError, ShapeError, fmt_shape
 from neurona.tensor import Tensor, _to_array
-
-
-# --------------------------------------------------------------------------------------------------
-# Samplers: each epoch's order of indices
-# --------------------------------------------------------------------------------------------------
-def _length(data_source: Any) -> int:
-    return int(data_source) if isinstance(data_source, int | np.integer) else len(data_source)
-
-
-class Sampler:
-    """Base of the samplers: ``iter(sampler)`` yields the indices of one epoch.
-
-    Subclasses define ``indices()``, returning the epoch's indices as one int64 array (the loader
-    uses it to avoid a Python loop), and ``__len__``.
-    """
-
-    def indices(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.indices().tolist())
-
-    def __len__(self) -> int:
-        raise NotImplementedError
-
-    def state_dict(self) -> dict:
-        """The generator's state (empty for samplers that draw nothing)."""
-        gen = getattr(self, "generator", None)
-        return {} if gen is None else {"generator": gen.bit_generator.state}
-
-    def load_state_dict(self, state: Mapping) -> None:
-        if "generator" in state:
-            self.generator.bit_generator.state = state["generator"]
-
-
-class SequentialSampler(Sampler):
-    """0, 1, ..., n-1 every epoch.
-
-    Examples
-    --------
-    >>> list(SequentialSampler(3))
-    [0, 1, 2]
-    """
-
-    def __init__(self, data_source: Any) -> None:
-        self.n = _length(data_source)
-
-    def indices(self) -> np.ndarray:
-        return np.arange(self.n, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return self.n
-
-
-class RandomSampler(Sampler):
-    """A new random permutation each epoch (or ``num_samples`` draws with replacement).
-
-    Parameters
-    ----------
-    data_source : Dataset or int
-        The dataset, or its length.
-    replacement : bool
-        Draw with replacement (then ``num_samples`` may exceed the length).
-    num_samples : int, optional
-        Indices per epoch; defaults to the dataset's length.
-    generator : numpy.random.Generator, optional
-    seed : int, optional
-        Seed for a new generator; with neither, its seed is drawn from neurona's default generator.
-
-    Examples
-    --------
-    >>> sorted(RandomSampler(4, seed=0))
-    [0, 1, 2, 3]
-    """
-
-    def __init__(
-        self,
-        data_source: Any,
-        replacement: bool = False,
-        num_samples: int | None = None,
-        generator: np.random.Generator | None = None,
-        seed: int | None = None,
-    ) -> None:
-        self.n = _length(data_source)
-        self.replacement = bool(replacement)
-        self.num_samples = self.n if num_samples is None else int(num_samples)
-        if self.num_samples < 0 or (not self.replacement and self.num_samples > self.n):
-            raise ConfigError(
-                f"RandomSampler: num_samples={num_samples} must lie in [0, {self.n}] without "
-                "replacement; pass replacement=True to draw more"
-            )
-        self.generator = make_generator(seed, generator)
-
-    def indices(self) -> np.ndarray:
-        if self.replacement:
-            return self.generator.integers(0, self.n, size=self.num_samples, dtype=np.int64)
-        return self.generator.permutation(self.n)[: self.num_samples].astype(np.int64, copy=False)
-
-    def __len__(self) -> int:
-        return self.num_samples
-
-
-class SubsetRandomSampler(Sampler):
-    """The given indices, in a new random order each epoch (e.g. a validation fold).
-
-    Examples
-    --------
-    >>> sorted(SubsetRandomSampler([5, 7, 9], seed=0))
-    [5, 7, 9]
-    """
-
-    def __init__(
-        self, indices: Sequence[int], generator: np.random.Generator | None = None, seed: int | None = None
-    ) -> None:
-        self.subset = np.asarray(indices, dtype=np.int64).reshape(-1)
-        self.generator = make_generator(seed, generator)
-
-    def indices(self) -> np.ndarray:
-        return self.subset[self.generator.permutation(len(self.subset))]
-
-    def __len__(self) -> int:
-        return len(self.subset)
-
-
-class WeightedRandomSampler(Sampler):
-    """``num_samples`` indices drawn with probability proportional to ``weights`` (e.g. to rebalance
-    classes: weight each sample by 1 / its class count).
-
-    Examples
-    --------
-    >>> s = WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=4, seed=0)
-    >>> list(s)
-    [1, 1, 1, 1]
-    """
-
-    def __init__(
-        self,
-        weights: Sequence[float],
-        num_samples: int,
-        replacement: bool = True,
-        generator: np.random.Generator | None = None,
-        seed: int | None = None,
-    ) -> None:
-        w = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise ConfigError("WeightedRandomSampler: weights must be finite, non-negative and not all zero")
-        self.probabilities = w / w.sum()
-        self.num_samples = int(num_samples)
-        self.replacement = bool(replacement)
-        if not self.replacement and self.num_samples > np.count_nonzero(w):
-            raise ConfigError(
-                f"WeightedRandomSampler: cannot draw {self.num_samples} samples without replacement "
-                f"from {np.count_nonzero(w)} non-zero weights"
-            )
-        self.generator = make_generator(seed, generator)
-
-    def indices(self) -> np.ndarray:
-        return self.generator.choice(
-            len(self.probabilities), size=self.num_samples, replace=self.replacement, p=self.probabilities
-        ).astype(np.int64)
-
-    def __len__(self) -> int:
-        return self.num_samples
 
 
 # --------------------------------------------------------------------------------------------------
@@ -190,8 +29,9 @@ def default_collate(samples: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch, keeping the samples' structure.
 
     Tensors are stacked as they are; NumPy arrays and numbers become Tensors the way
-    :func:`neurona.tensor` makes them (floats float32, integers int64). Tuples, lists and dicts are
-    collated field by field; strings are returned as a list.
+    :func:`neurona.tensor` makes them (floats float32, integers int64, bools bool; torch makes Python
+    floats float64). Tuples, namedtuples, lists and dicts are collated field by field and keep their
+    type (torch turns tuples into lists); strings are returned as a list.
 
     Examples
     --------
@@ -207,14 +47,18 @@ def default_collate(samples: Sequence[Any]) -> Any:
     if isinstance(first, str | bytes):
         return list(samples)
     if isinstance(first, Mapping):
-        return {key: default_collate([s[key] for s in samples]) for key in first}
+        fields = {key: default_collate([s[key] for s in samples]) for key in first}
+        return type(first)(fields) if isinstance(first, dict) and type(first) is not dict else fields
     if isinstance(first, tuple | list):
         if any(len(s) != len(first) for s in samples):
             raise ShapeError(
                 "default_collate: samples have different numbers of fields "
                 f"({sorted({len(s) for s in samples})}); each sample must have the same structure"
             )
-        return tuple(default_collate(list(field)) for field in zip(*samples))
+        fields = [default_collate(list(field)) for field in zip(*samples)]
+        if hasattr(first, "_fields"):  # a namedtuple keeps its type and field names
+            return type(first)(*fields)
+        return fields if isinstance(first, list) else tuple(fields)
     if isinstance(first, np.ndarray | np.generic | int | float | bool):
         return Tensor._wrap(_to_array(_stack([np.asarray(s) for s in samples])))
     raise DTypeError(
@@ -245,27 +89,80 @@ def _batch_getter(dataset: Any) -> Callable[[np.ndarray], Any] | None:
 # --------------------------------------------------------------------------------------------------
 # DataLoader
 # --------------------------------------------------------------------------------------------------
+class _Fetcher:
+    """Fetches one batch by its indices: through the dataset's ``get_batch`` when it has one and the
+    default collate applies, else sample by sample and ``collate_fn``. With ``batch_size=None`` a
+    "batch" is one index, returned as that sample (arrays converted to Tensors)."""
+
+    def __init__(self, dataset: Any, collate_fn: Callable | None, auto_batch: bool) -> None:
+        self.dataset, self.collate_fn, self.auto_batch = dataset, collate_fn, auto_batch
+        self.get_batch = _batch_getter(dataset) if collate_fn is None and auto_batch else None
+
+    def __call__(self, indices: Any) -> Any:
+        if self.get_batch is not None:  # the hot path: checked first
+            return self.get_batch(indices if isinstance(indices, np.ndarray) else np.asarray(indices, dtype=np.int64))
+        if not self.auto_batch:
+            sample = self.dataset[int(indices)]
+            return sample if self.collate_fn is None and isinstance(sample, Tensor) else (
+                (self.collate_fn or default_convert)(sample))
+        return (self.collate_fn or default_collate)([self.dataset[int(i)] for i in indices])
+
+
+def default_convert(sample: Any) -> Any:
+    """One sample with its NumPy arrays turned into Tensors, structure kept (``batch_size=None``)."""
+    if isinstance(sample, np.ndarray):
+        return Tensor._wrap(_to_array(sample))
+    if isinstance(sample, Mapping):
+        return {key: default_convert(v) for key, v in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(default_convert(v) for v in sample))
+    if isinstance(sample, tuple | list):
+        return type(sample)(default_convert(v) for v in sample)
+    return sample
+
+
 class DataLoader:
-    """Iterate over a dataset in batches of Tensors.
+    """Iterate over a dataset in batches of Tensors, as ``torch.utils.data.DataLoader``.
 
     Parameters
     ----------
     dataset : Dataset
         Anything with ``len`` and ``[i]``; a :class:`TensorDataset` (or a Subset of one) is fetched a
         whole batch at a time.
-    batch_size : int
-        Samples per batch (the last batch may be smaller unless ``drop_last``).
+    batch_size : int or None, default 1
+        Samples per batch (the last batch may be smaller unless ``drop_last``). None turns batching off:
+        the loader yields one sample at a time.
     shuffle : bool
         A new random order every epoch, drawn from the loader's own generator.
-    drop_last : bool
-        Drop the last batch when it is smaller than ``batch_size``.
     sampler : Sampler or iterable of int, optional
         Gives each epoch's indices instead (mutually exclusive with ``shuffle``).
+    batch_sampler : BatchSampler or iterable of lists of int, optional
+        Gives each batch's indices (mutually exclusive with batch_size, shuffle, sampler, drop_last).
+    num_workers : int, default 0
+        Worker processes that load batches in parallel (:mod:`neurona.data.workers`); 0 loads in the
+        main process. The batches come in the same order either way.
     collate_fn : callable, optional
         Turns a list of samples into a batch; defaults to :func:`default_collate`.
+    pin_memory : bool
+        Accepted for torch's signature; a no-op (there is no GPU to copy to).
+    drop_last : bool
+        Drop the last batch when it is smaller than ``batch_size``.
+    timeout : float, default 0
+        With workers, how long to wait for one batch before giving up (0: forever).
+    worker_init_fn : callable, optional
+        Called as ``worker_init_fn(worker_id)`` in each worker after it is seeded.
+    multiprocessing_context : str or context, optional
+        ``"fork"`` (the default where available), ``"spawn"`` or ``"forkserver"``.
+    generator : numpy.random.Generator, optional
+        Source of the shuffle order and of the workers' seeds.
+    prefetch_factor : int, optional
+        Batches each worker loads ahead (default 2; only with workers).
+    persistent_workers : bool
+        Keep the workers alive between epochs (only with workers).
     seed : int, optional
-        Seed of the loader's generator. Without it, the seed is drawn once, at construction, from
-        :func:`neurona.random.default_generator`, so ``neurona.manual_seed(n)`` fixes the order.
+        Seed of the loader's generator. Without it (and without ``generator``), the seed is drawn once,
+        at construction, from :func:`neurona.random.default_generator`, so ``neurona.manual_seed(n)``
+        fixes the order.
 
     Examples
     --------
@@ -281,34 +178,79 @@ class DataLoader:
     def __init__(
         self,
         dataset: Dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
-        drop_last: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = False,
         sampler: Sampler | Iterable[int] | None = None,
+        batch_sampler: Iterable[list[int]] | None = None,
+        num_workers: int = 0,
         collate_fn: Callable | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
         seed: int | None = None,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
-            raise ConfigError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1
+        ):
+            raise ConfigError(f"DataLoader: batch_size must be a positive integer or None, got {batch_size!r}")
         if sampler is not None and shuffle:
             raise ConfigError(
                 "DataLoader: sampler and shuffle=True are mutually exclusive; the sampler "
                 "decides the order (use RandomSampler to shuffle)"
             )
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ConfigError(
+                "DataLoader: batch_sampler is mutually exclusive with batch_size, shuffle, sampler and "
+                "drop_last; the batch sampler decides every batch"
+            )
+        if batch_size is None and drop_last:
+            raise ConfigError("DataLoader: batch_size=None (no batching) is mutually exclusive with drop_last")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int | np.integer) or num_workers < 0:
+            raise ConfigError(f"DataLoader: num_workers must be a non-negative integer, got {num_workers!r}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+            raise ConfigError(
+                "DataLoader: prefetch_factor and persistent_workers apply to worker processes only; "
+                "set num_workers > 0 to use them"
+            )
+        if prefetch_factor is not None and (not isinstance(prefetch_factor, int) or prefetch_factor < 1):
+            raise ConfigError(f"DataLoader: prefetch_factor must be a positive integer, got {prefetch_factor!r}")
+        if not isinstance(timeout, int | float) or timeout < 0:
+            raise ConfigError(f"DataLoader: timeout must be a number >= 0, got {timeout!r}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.seed = seed
+        self.num_workers = int(num_workers)
+        self.pin_memory, self.pin_memory_device, self.in_order = pin_memory, pin_memory_device, in_order
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
         self.generator: np.random.Generator | None = None
-        if sampler is None:
+        if sampler is None and batch_sampler is None:
             if shuffle:
-                self.generator = make_generator(seed)
+                self.generator = make_generator(seed, generator)
                 sampler = RandomSampler(dataset, generator=self.generator)
             else:
                 sampler = SequentialSampler(dataset)
         self.sampler = sampler
+        if batch_sampler is None and self.batch_size is not None:
+            batch_sampler = BatchSampler(sampler, self.batch_size, self.drop_last)
+        self.batch_sampler = batch_sampler
+        # the workers' seeds come from a generator of their own, so the order is the same with or without them
+        self._worker_seeds = make_generator(None, generator if not shuffle else None) if num_workers else None
+        self._pool: WorkerPool | None = None
         self.epochs_started = 0
 
     def _epoch_indices(self) -> np.ndarray:
@@ -316,29 +258,58 @@ class DataLoader:
             return self.sampler.indices()
         return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
 
-    def __iter__(self) -> Iterator[Any]:
-        indices = self._epoch_indices()  # drawn now, so the generator advances once per epoch
-        self.epochs_started += 1
-        return self._batches(indices)
+    def _epoch_batches(self) -> Iterator[Any]:
+        """Each batch's indices (an array slice, a list, or one int without batching), drawn now."""
+        if self.batch_sampler is None:
+            return iter(self._epoch_indices().tolist())
+        bs = self.batch_sampler
+        if isinstance(bs, BatchSampler) and isinstance(bs.sampler, Sampler):
+            indices = bs.sampler.indices()  # one draw as an array: no per-index Python loop
+            stop = len(indices) - len(indices) % bs.batch_size if bs.drop_last else len(indices)
+            return (indices[start : start + bs.batch_size] for start in range(0, stop, bs.batch_size))
+        return iter([list(b) for b in self.batch_sampler])
 
-    def _batches(self, indices: np.ndarray) -> Iterator[Any]:
-        n, bs = len(indices), self.batch_size
-        stop = n - n % bs if self.drop_last else n
-        get_batch = _batch_getter(self.dataset) if self.collate_fn is None else None
-        collate = self.collate_fn or default_collate
-        for start in range(0, stop, bs):
-            batch = indices[start : start + bs]
-            if get_batch is not None:
-                yield get_batch(batch)
-            else:
-                yield collate([self.dataset[int(i)] for i in batch])
+    def __iter__(self) -> Iterator[Any]:
+        batches = self._epoch_batches()  # drawn now, so the generator advances once per epoch
+        self.epochs_started += 1
+        fetch = _Fetcher(self.dataset, self.collate_fn, auto_batch=self.batch_size is not None
+                         or self.batch_sampler is not None)
+        if not self.num_workers:
+            return map(fetch, batches)
+        return self._from_workers(fetch, batches)
+
+    def _from_workers(self, fetch: _Fetcher, batches: Iterator[Any]) -> Iterator[Any]:
+        base_seed = int(self._worker_seeds.integers(0, 2**62))
+        pool = self._pool
+        if pool is None:
+            pool = WorkerPool(self.num_workers, self.dataset, fetch, base_seed, self.worker_init_fn,
+                              self.multiprocessing_context, self.timeout)
+            if self.persistent_workers:
+                self._pool = pool
+        else:
+            pool.reseed(base_seed)
+        try:
+            yield from pool.run(batches, self.prefetch_factor or 2)
+        except BaseException:
+            if pool is self._pool:  # a failed epoch leaves no half-used persistent pool behind
+                self._pool = None
+            pool.shutdown()
+            raise
+        finally:
+            if pool is not self._pool:
+                pool.shutdown()
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)  # type: ignore[arg-type]
         try:
-            n = len(self.sampler)  # type: ignore[arg-type]
+            return len(self.sampler)  # type: ignore[arg-type]
         except TypeError:
-            n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+            return len(self.dataset)
+
+    def __del__(self) -> None:
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown()
 
     def state_dict(self) -> dict:
         """What resumes the data order: the generator's ``bit_generator.state`` (plain ints and strings,

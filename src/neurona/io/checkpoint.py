@@ -303,7 +303,7 @@ def load(path: str | os.PathLike, model: Any = None, optimizer: Any = None) -> C
         _check_model(ckpt, model)
     if optimizer is not None:
         _check_optimizer(ckpt, optimizer)
-    own = model.state_dict() if model is not None else {}
+    own = model.state_dict(keep_vars=True) if model is not None else {}
     # load_state_dict gives each tensor a new array, so keeping the old ones is a full backup
     model_backup = {key: t.data for key, t in own.items()}
     optimizer_backup = optimizer.state_dict() if optimizer is not None else None

@@ -1,4 +1,5 @@
-"""Containers: Sequential, ModuleList, ModuleDict, and the shape helpers Identity, Flatten, Unflatten."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict, and the shape helpers
+Identity, Flatten, Unflatten."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from neurona.nn.module import Module
+from neurona.nn.module import Module, Parameter
 from neurona.tensor import Tensor
 
 
@@ -63,8 +64,20 @@ class ModuleList(Module):
             self.append(m)
         return self
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
         return list(self._modules.values())[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.register_module(list(self._modules)[index], module)
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for m in modules:
+            self.append(m)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -143,3 +156,79 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class ParameterList(Module):
+    """A list of Parameters registered on the module (``params.0``, ``params.1``, ...)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        for v in values or ():
+            self.append(v)
+
+    def append(self, value: Any) -> ParameterList:
+        self.register_parameter(str(len(self._parameters)), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def __getitem__(self, index: int) -> Parameter:
+        return list(self._parameters.values())[index]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        key = list(self._parameters)[index]
+        self.register_parameter(key, _as_parameter(value))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters.values())
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"({k}): Parameter of shape {tuple(p.shape)}" for k, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """A dict of Parameters registered under their keys."""
+
+    def __init__(self, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        for name, value in (parameters or {}).items():
+            self[name] = value
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.register_parameter(name, _as_parameter(value))
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self._parameters[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._parameters
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def update(self, parameters: dict[str, Any]) -> None:
+        for name, value in parameters.items():
+            self[name] = value
+
+
+def _as_parameter(value: Any) -> Parameter:
+    """A Parameter as is; a Tensor or array becomes one (as torch's ParameterList does)."""
+    return value if isinstance(value, Parameter) else Parameter(value)

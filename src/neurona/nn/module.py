@@ -31,15 +31,34 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys the model had and the state dict lacked, and the reverse."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 class _HookHandle:
-    def __init__(self, hooks: dict, key: int) -> None:
-        self.hooks, self.key = hooks, key
+    """Returned by ``register_forward_hook`` / ``register_forward_pre_hook``: ``handle.remove()`` unhooks."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        _HookHandle._next_id += 1
 
     def remove(self) -> None:
-        self.hooks.pop(self.key, None)
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 class Module:
@@ -53,6 +72,7 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ---- registration -------------------------------------------------------------------------
@@ -91,8 +111,21 @@ class Module:
         object.__setattr__(self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """A tensor that is state but not learnt (BatchNorm's running mean); saved in ``state_dict``."""
+        """A tensor that is state but not learnt (BatchNorm's running mean); saved in ``state_dict``
+        unless ``persistent=False``."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"register_buffer: cannot register a {type(tensor).__name__} as buffer {name!r} "
+                "(a Tensor or None is required; wrap arrays with neurona.tensor)"
+            )
+        if name in self._parameters or name in self._modules or (
+            name not in self._buffers and name in self.__dict__
+        ):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists on {type(self).__name__}")
         self._buffers[name] = tensor
+        self._non_persistent.discard(name)
         if not persistent:
             self._non_persistent.add(name)
         object.__setattr__(self, name, tensor)
@@ -105,15 +138,27 @@ class Module:
 
     def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> _HookHandle:
         """Call ``hook(module, inputs, output)`` after every forward; a non-None result replaces the output."""
-        key = id(hook) ^ len(self._forward_hooks)
-        self._forward_hooks[key] = hook
-        return _HookHandle(self._forward_hooks, key)
+        handle = _HookHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any]) -> _HookHandle:
+        """Call ``hook(module, inputs)`` before every forward; a non-None result replaces the inputs
+        (a tuple, or one value that becomes a 1-tuple)."""
+        handle = _HookHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
 
     # ---- calling ------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                replaced = hook(self, args)
+                if replaced is not None:
+                    args = replaced if isinstance(replaced, tuple) else (replaced,)
         if AnomalyMode.enabled:  # remember which layer is running, to name it if an op fails
             AnomalyMode.module_stack.append(self)
             try:
@@ -221,17 +266,25 @@ class Module:
         return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # ---- state dict ---------------------------------------------------------------------------
-    def state_dict(self, prefix: str = "") -> OrderedDict[str, Tensor]:
-        """Every parameter and persistent buffer by dotted name, sharing memory with the model."""
-        out: OrderedDict[str, Tensor] = OrderedDict()
+    def state_dict(
+        self, *args: Any, destination: dict | None = None, prefix: str = "", keep_vars: bool = True
+    ) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, sharing memory with the model.
+
+        The values are the model's own Parameters and buffers (neurona code reads their ``.grad``);
+        ``keep_vars=False`` gives detached tensors sharing their memory, as torch's default does.
+        """
+        if args:  # torch's old positional form state_dict(destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (*args, *(destination, prefix, keep_vars)[len(args):])[:3]
+        out: OrderedDict[str, Tensor] = OrderedDict() if destination is None else destination  # type: ignore[assignment]
         for module_prefix, module in self.named_modules(prefix.rstrip(".")):
             base = f"{module_prefix}." if module_prefix else ""
             for name, p in module._parameters.items():
                 if p is not None:
-                    out[base + name] = p
+                    out[base + name] = p if keep_vars else p.detach()
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent:
-                    out[base + name] = b
+                    out[base + name] = b if keep_vars else b.detach()
         return out
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
@@ -239,7 +292,7 @@ class Module:
 
         Nothing is changed unless every key and shape fits (with ``strict=False``: every shared key).
         """
-        own = self.state_dict()
+        own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         arrays, mismatched = {}, []

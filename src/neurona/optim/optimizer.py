@@ -43,7 +43,18 @@ class Optimizer:
     :meth:`step`, and :meth:`_check_group` to validate its hyper-parameters.
     """
 
+    # torch's order of a group's hyper-parameters (a subclass lists its own): state dicts and
+    # ``param_groups`` then read key for key like torch's
+    _group_keys: tuple[str, ...] = ()
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if self._group_keys:
+            defaults = {k: defaults[k] for k in self._group_keys if k in defaults} | defaults
+        if defaults.get("differentiable"):
+            raise ConfigError(
+                f"{self._name}: differentiable=True is not supported; neurona's optimisers update the "
+                "weights outside autograd (foreach, fused and capturable are accepted and change nothing)"
+            )
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []

@@ -19,6 +19,7 @@ import numpy as np
 
 from neurona.errors import ShapeError, fmt_shape
 from neurona.nn.module import Module
+from neurona.nn.utils import rnn
 from neurona.ops import cat, reshape
 from neurona.tensor import Tensor
 
@@ -28,6 +29,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "parameters_to_vector",
+    "rnn",
     "vector_to_parameters",
 ]
 
@@ -63,6 +65,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> Tensor:
     """Scale the gradients so that their joint norm is at most ``max_norm``; returns the norm before clipping.
 
@@ -79,6 +82,8 @@ def clip_grad_norm_(
         p of the p-norm; ``math.inf`` for the largest absolute value.
     error_if_nonfinite : bool, default False
         Raise when the total norm is nan or inf, instead of scaling by a non-finite factor.
+    foreach : bool, optional
+        Accepted for torch's signature; changes nothing.
 
     Returns
     -------
@@ -105,7 +110,7 @@ def clip_grad_norm_(
     return Tensor._wrap(np.asarray(total_norm))
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None) -> None:
     """Clip every gradient element into [-clip_value, clip_value] (gradients are replaced, not changed)."""
     clip_value = float(clip_value)
     for p in _as_list(parameters):
