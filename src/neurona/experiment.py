@@ -301,10 +301,11 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
         callbacks.append(diagnostics)
         if schedule is not None:
             callbacks.append(schedule)
-        monitor = "val_loss" if split.val is not None else "loss"
+        monitor, stopper = ("val_loss" if split.val is not None else "loss"), None
         if config.training.early_stopping is not None and split.val is not None:
             es = config.training.early_stopping
-            callbacks.append(EarlyStopping(es.monitor, min_delta=es.min_delta, patience=es.patience))
+            stopper = EarlyStopping(es.monitor, min_delta=es.min_delta, patience=es.patience)
+            callbacks.append(stopper)
             monitor = es.monitor
         callbacks.append(_Heartbeat(folder, monitor, epochs))
         checkpoint = folder.file("checkpoint.safetensors")
@@ -326,6 +327,9 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
         if split.test is not None:
             metrics["test"] = trainer.evaluate(split.test)
         metrics["epochs_run"] = len(history)
+        # the epoch whose weights the model holds (early stopping may have restored an earlier one)
+        metrics["weights_from_epoch"] = (stopper.restored_epoch if stopper is not None and stopper.restored_epoch
+                                         else len(history))
         folder.write_json("metrics.json", metrics)
         save(model, folder.file("model.safetensors"), optimizer=optimizer,
              extra={"config": config.model_dump(mode="json"), "metrics": metrics})
@@ -345,7 +349,10 @@ def _print_metrics(console: Any, metrics: dict) -> None:
     from rich.table import Table
 
     parts = [p for p in ("train", "val", "test") if p in metrics]
-    table = Table(title=f"Final metrics ({metrics['epochs_run']} epochs)")
+    title = f"Final metrics ({metrics['epochs_run']} epochs"
+    restored = metrics.get("weights_from_epoch", metrics["epochs_run"])
+    title += f"; weights of epoch {restored}, restored by early stopping)" if restored != metrics["epochs_run"] else ")"
+    table = Table(title=title)
     table.add_column("metric")
     for part in parts:
         table.add_column(part, justify="right")

@@ -77,14 +77,6 @@ def per_epoch(values: Any) -> tuple[Any, Any]:
     return np.arange(1, len(values) + 1), values
 
 
-def mark_epoch(fig: Any, epoch: int, label: str) -> Any:
-    """A dashed vertical line at ``epoch`` (1-based) on every axes of ``fig``, named in the legend."""
-    for ax in fig.axes:
-        ax.axvline(epoch, color="#555555", linestyle="--", linewidth=1, label=label)
-        ax.legend()
-    return fig
-
-
 def svg_figure(svg: str, caption: str) -> str:
     """An inline SVG (e.g. :func:`neurona.viz.draw_graph`) as a report figure; the SVG carries no <style>."""
     import html

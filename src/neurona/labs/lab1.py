@@ -23,8 +23,9 @@ import neurona as nr
 import neurona.functional as F
 from neurona import datasets, nn, optim
 from neurona.autograd import gradcheck, numerical_grad
-from neurona.labs.common import LabResult, lab_folder, mark_epoch, per_epoch, pick, svg_figure
+from neurona.labs.common import LabResult, lab_folder, per_epoch, pick, svg_figure
 from neurona.report import HtmlReport, confusion_matrix_figure, decision_boundary, line_figure, roc_figure
+from neurona.report.figures import mark_epoch
 from neurona.train import EarlyStopping, Trainer
 from neurona.viz import draw_graph
 

@@ -192,6 +192,14 @@ def learning_curves(
     return _finish(fig, path, title)
 
 
+def mark_epoch(fig: Figure, epoch: int, label: str) -> Figure:
+    """A dashed vertical line at ``epoch`` (1-based) on every axes of ``fig``, named in the legend."""
+    for ax in fig.axes:
+        ax.axvline(epoch, color="#555555", linestyle="--", linewidth=1, label=label)
+        ax.legend()
+    return fig
+
+
 def line_figure(
     series: Mapping[str, Any],
     xlabel: str = "step",

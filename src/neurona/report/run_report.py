@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from neurona.report.classifier import confusion_matrix_figure, decision_boundary, roc_figure
-from neurona.report.figures import histograms, learning_curves, regression_figure
+from neurona.report.figures import histograms, learning_curves, mark_epoch, regression_figure
 from neurona.report.html import HtmlReport
 
 
@@ -42,10 +42,18 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
 
     report.section("Learning curves")
     if "learning_curves" in wanted:
-        report.figure(learning_curves(history.history), "Loss and metrics per epoch, training vs validation",
-                      fig_dir / "learning_curves.png")
+        restored = metrics.get("weights_from_epoch", len(history))
+        figure, caption = learning_curves(history.history), "Loss and metrics per epoch, training vs validation"
+        if restored != len(history):
+            mark_epoch(figure, restored, f"restored weights (epoch {restored})")
+            caption += (f". Early stopping ended the run after epoch {len(history)} and restored the weights of "
+                        f"epoch {restored} (dashed line), the best {_monitor(config)}")
+        report.figure(figure, caption, fig_dir / "learning_curves.png")
 
     report.section("Final metrics")
+    restored = metrics.get("weights_from_epoch", len(history))
+    report.text(f"Measured with the weights of epoch {restored} of {len(history)}"
+                + (" (restored by early stopping)." if restored != len(history) else "."))
     report.table({part: values for part, values in metrics.items() if isinstance(values, dict)})
 
     part, X, y = _eval_part(split)
@@ -84,3 +92,8 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
         report.note("No problems found: no dead or saturated layers, gradients of similar size across layers, "
                     "and update/weight ratios in a healthy range.")
     report.write(folder.file("report.html"))
+
+
+def _monitor(config: Any) -> str:
+    es = config.training.early_stopping
+    return es.monitor if es is not None else "val_loss"
