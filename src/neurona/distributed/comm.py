@@ -254,7 +254,7 @@ def all_gather_array(array: np.ndarray) -> np.ndarray:
     comm = _comm()
     if comm is None or comm.Get_size() == 1:
         return array
-    from mpi4py import MPI
+    from mpi4py.util.dtlib import from_numpy_dtype
 
     counts = np.zeros(comm.Get_size(), dtype=np.int64)
     with _Watchdog.guard("all_gather"):
@@ -263,7 +263,7 @@ def all_gather_array(array: np.ndarray) -> np.ndarray:
         out = np.empty((int(counts.sum()), *array.shape[1:]), dtype=array.dtype)
         sizes = (counts * row).tolist()
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64).tolist()
-        mpi_type = MPI._typedict[array.dtype.char]
+        mpi_type = from_numpy_dtype(array.dtype)
         comm.Allgatherv(array, [out, sizes, offsets, mpi_type])
     return out
 
