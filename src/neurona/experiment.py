@@ -270,12 +270,19 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
     ``checkpoint.safetensors`` every ``training.checkpoint_every`` epochs; the report is written last, and
     only when everything else succeeded.
     """
+    from neurona.distributed.training import active as data_parallel
     from neurona.io import save
     from neurona.runs import RunFolder
     from neurona.train import Diagnostics, EarlyStopping, Trainer
 
-    if resume is not None:
+    world = _world() if data_parallel() else None  # under mpirun: (rank, world size)
+    if resume is not None and world is not None and world[0] != 0:  # the run folder lives on rank 0's host
+        shared = _shared_resume(None)
+        run_dir, config, quick = Path(shared["path"]), validate_config(shared["config"]), shared["quick"]
+    elif resume is not None:
         run_dir, config, quick = resume_target(resume)
+        if world is not None:
+            _shared_resume({"path": str(run_dir), "config": config.model_dump(mode="json"), "quick": quick})
     else:
         config = validate_config(config) if isinstance(config, dict) else config
     bundle, split, model = prepare(config, quick)
@@ -287,14 +294,25 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
         raise ConfigError(f"metrics: {e}") from None
     epochs = min(config.training.epochs, 3) if quick else config.training.epochs
     batch_size = config.training.batch_size
-    steps = max(len(split.X_train) // batch_size + (len(split.X_train) % batch_size > 0), 1)
+    n_train = len(split.X_train) if world is None else -(-len(split.X_train) // world[1])  # this rank's share
+    steps = max(n_train // batch_size + (n_train % batch_size > 0), 1)
     schedule = build_schedule(config, optimizer, steps)
     check_monitors(config, trainer.metrics, split.val is not None)
-    if resume is not None:
-        folder = RunFolder.reopen(run_dir, console, info={"quick": quick})
+    parallel = {} if world is None else {"world_size": world[1], "global_batch_size": world[1] * batch_size}
+    if world is not None and world[0] != 0:  # only rank 0 writes the run
+        from neurona.distributed import broadcast_json
+        from neurona.distributed.training import QuietFolder
+
+        folder = QuietFolder(Path(broadcast_json(None)))
+    elif resume is not None:
+        folder = RunFolder.reopen(run_dir, console, info={"quick": quick, **parallel})
     else:
-        folder = RunFolder(out, config.name, console, info={"quick": quick, "epochs_total": epochs},
+        folder = RunFolder(out, config.name, console, info={"quick": quick, "epochs_total": epochs, **parallel},
                            files={"config.yaml": dump_config(config)})
+    if world is not None and world[0] == 0:
+        from neurona.distributed import broadcast_json
+
+        broadcast_json(str(folder.path))
     with folder:
         trainer.console = folder.console
         callbacks, diagnostics = [], Diagnostics()
@@ -311,15 +329,24 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
         checkpoint = folder.file("checkpoint.safetensors")
         every = config.training.checkpoint_every if config.training.checkpoint else 0
         resume_from = checkpoint if resume is not None and checkpoint.is_file() else None
+        if world is not None:  # rank 0 has the file; it broadcasts its bytes when fit() resumes
+            from neurona.distributed import broadcast_json
+
+            resume_from = checkpoint if broadcast_json(resume_from is not None) else None
         folder.console.print(f"[bold]neurona train[/] {config.name}: {bundle.name} ({bundle.task}), "
                              f"{len(split.X_train)}/{len(split.X_val)}/{len(split.X_test)} train/val/test, "
                              f"{model.num_parameters():,} parameters")
+        if world is not None:
+            folder.console.print(f"Data-parallel over {world[1]} MPI ranks: batch {batch_size} per rank, "
+                                 f"global batch {world[1] * batch_size}")
         if resume is not None:
             done = "from its last checkpoint" if resume_from else "from the start (it had no checkpoint yet)"
             folder.console.print(f"Resuming {folder.path} {done}")
         history = trainer.fit(split.train, val=split.val, epochs=epochs, batch_size=batch_size, callbacks=callbacks,
                               verbose=verbose, seed=config.seed, checkpoint=checkpoint if every else None,
                               checkpoint_every=every, resume_from=resume_from, stop_on_nan=True)
+        if world is not None and world[0] != 0:
+            return folder.path  # rank 0 evaluates and writes the run
         folder.write_text("history.csv", history.to_csv())
         metrics = {"train": trainer.evaluate(split.train)}
         if split.val is not None:
@@ -359,6 +386,19 @@ def _print_metrics(console: Any, metrics: dict) -> None:
     for name in metrics[parts[0]]:
         table.add_row(name, *(f"{metrics[p][name]:.4f}" for p in parts))
     console.print(table)
+
+
+def _world() -> tuple[int, int]:
+    from neurona.distributed import rank, world_size
+
+    return rank(), world_size()
+
+
+def _shared_resume(value: dict | None) -> dict:
+    """What rank 0 read from the run folder (path, config, quick), on every rank."""
+    from neurona.distributed import broadcast_json
+
+    return broadcast_json(value)
 
 
 # ---- reopening a run ------------------------------------------------------------------------------

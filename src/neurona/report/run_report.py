@@ -30,6 +30,11 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
     report = HtmlReport(f"neurona run: {config.name}", f"{bundle.name} · {bundle.task} · {len(history)} epochs")
 
     report.section("Run configuration").code(dump_config(config))
+    if getattr(trainer, "distributed", None) is not None:  # launched with mpirun -n N
+        report.section("Data-parallel training (MPI)")
+        report.table([trainer.distributed.describe()])
+        report.text("Each rank trained on its own share of every epoch; gradients were averaged over the ranks "
+                    "with one Allreduce per step, so one step used the global batch.")
 
     report.section("Dataset")
     report.table([{"dataset": bundle.name, "task": bundle.task, "samples": bundle.n_samples,

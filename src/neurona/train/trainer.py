@@ -80,6 +80,7 @@ class Trainer:
         self._checkpoint: tuple[Path, int] | None = None
         self._pending_saves: list[Path] = []
         self._unsaved: tuple[Path, bytes] | None = None
+        self.distributed: Any = None  # under mpirun: the data-parallel link (neurona.distributed.training)
 
     # ---- data -------------------------------------------------------------------------------
     def _as_dataset(self, data: Any, what: str):
@@ -189,7 +190,14 @@ class Trainer:
             if val is not None:
                 raise ConfigError("give either val or val_split, not both")
             train, val = self._split_validation(train, val_split, seed or 0)
-        self.train_loader = self._as_loader(train, batch_size, shuffle, "train", seed)
+        from neurona.distributed.training import attach
+
+        self.distributed = attach(self)  # None unless launched by mpirun with several ranks
+        if self.distributed is not None:
+            self.train_loader = self.distributed.loader(train, batch_size, shuffle, seed)
+            verbose = verbose if self.distributed.is_writer else 0
+        else:
+            self.train_loader = self._as_loader(train, batch_size, shuffle, "train", seed)
         val_loader = None if val is None else self._as_loader(val, max(batch_size, 256), False, "val")
         self._check_first_batch(self.train_loader)
         self.epochs, self.steps_per_epoch = epochs, len(self.train_loader)
@@ -205,7 +213,7 @@ class Trainer:
         if resume_from is not None:
             from neurona.train.checkpointing import restore
 
-            start_epoch = restore(self, resume_from)
+            start_epoch = self.distributed.restore(resume_from) if self.distributed else restore(self, resume_from)
         self._callbacks.on_train_begin()
         try:
             for epoch in range(start_epoch, epochs):
@@ -237,6 +245,8 @@ class Trainer:
         from neurona.train.checkpointing import snapshot
 
         requests, self._pending_saves = self._pending_saves, []
+        if self.distributed is not None and not self.distributed.is_writer:  # only rank 0 writes
+            return
         if not self._epoch_finite:  # keep the last finite checkpoint
             return
         if self._checkpoint is None and not requests:
@@ -255,6 +265,8 @@ class Trainer:
         """Write the snapshot of the last finished epoch if it is not on disk yet (Ctrl-C, a failure)."""
         if getattr(self, "_unsaved", None) is None:
             return
+        if getattr(self, "distributed", None) is not None and not self.distributed.is_writer:
+            return
         from neurona.io.atomic import atomic_write_bytes
 
         path, blob = self._unsaved
@@ -266,9 +278,13 @@ class Trainer:
         self.model.train()
         total, count = 0.0, 0
         outputs, targets = [], []
+        model = self.model
+        if self.distributed is not None:  # this rank's share of the epoch; gradients averaged over ranks
+            self.distributed.begin_epoch(epoch)
+            model = self.distributed.ddp.train()
         for batch, (x, y) in enumerate(self.train_loader):
             self._callbacks.on_train_batch_begin(batch, {})
-            out = self.model(x)
+            out = model(x)
             loss = self._compute_loss(out, y)
             value = loss.item()
             if not math.isfinite(value):
@@ -285,6 +301,8 @@ class Trainer:
             self._callbacks.on_train_batch_end(batch, {"loss": value})
             if self.stop_training:
                 break
+        if self.distributed is not None:  # loss and metrics over every rank's samples
+            total, count, outputs, targets = self.distributed.reduce_epoch(total, count, outputs, targets)
         logs = {"loss": total / max(count, 1)}
         if self.metrics and outputs and math.isfinite(logs["loss"]):
             logs.update(compute_metrics(self.metrics, np.concatenate(targets), np.concatenate(outputs), self.task))
@@ -353,6 +371,8 @@ class Trainer:
         from neurona.io.atomic import atomic_write_bytes
         from neurona.train.checkpointing import snapshot
 
+        if self.distributed is not None and not self.distributed.is_writer:
+            return
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, snapshot(self, epoch + 1))
 
