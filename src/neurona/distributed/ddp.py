@@ -156,9 +156,10 @@ class DistributedDataParallel(Module):
             for m, name, p in owners:
                 object.__setattr__(m, name, p)
 
-    def state_dict(self, prefix: str = "") -> Any:
-        """The wrapped module's state dict (its own keys, without torch's ``module.`` prefix)."""
-        return self.module.state_dict(prefix)
+    def state_dict(self, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped module's state dict (its own keys, without torch's ``module.`` prefix); the same
+        arguments as :meth:`Module.state_dict`."""
+        return self.module.state_dict(*args, **kwargs)
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> Any:
         return self.module.load_state_dict(state_dict, strict)
