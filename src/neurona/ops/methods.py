@@ -261,6 +261,9 @@ class TorchMethods:
     def nonzero(self, as_tuple=False): return ops.nonzero(self, as_tuple)
 
     def register_hook(self, hook): return register_hook(self, hook)
+    def round(self, decimals=0): return Tensor._wrap(np.round(self.data, decimals))  # piecewise constant: no gradient
+    def floor(self): return Tensor._wrap(np.floor(self.data))
+    def ceil(self): return Tensor._wrap(np.ceil(self.data))
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from neurona import creation
