@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from compat import SCRIPTS, run_script
 
 TENSOR_SCRIPTS = [p for p in SCRIPTS if not p.name.startswith(("nn_", "data_", "saving_", "onnx_"))]

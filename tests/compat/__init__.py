@@ -45,11 +45,11 @@ def _neurona_modules() -> dict[str, Any]:
 
 def run_script(path: Path, library: str) -> dict[str, Any]:
     """Run one script on ``library`` ("torch" or "neurona") and return its ``out`` as plain values."""
-    import torch  # noqa: F401  (loaded once for good: torch must never be half-unloaded)
-    import torch.distributions  # noqa: F401
-    import torch.nn.functional  # noqa: F401
-    import torch.optim  # noqa: F401
-    import torch.utils.data  # noqa: F401
+    import torch
+    import torch.distributions
+    import torch.nn.functional
+    import torch.optim
+    import torch.utils.data
 
     saved = {name: sys.modules.get(name) for name in _NAMES}
     try:

@@ -1,7 +1,6 @@
 """dtypes, sizes and devices as a beginner's script meets them: conversions, promotion, the
 ``device = "cuda" if ... else "cpu"`` idiom, and moving tensors and modules to that device."""
 
-import numpy as np
 import torch
 
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

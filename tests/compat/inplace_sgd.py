@@ -15,7 +15,7 @@ w = torch.tensor(np.zeros((3, 1), dtype=np.float32), requires_grad=True)
 b = torch.zeros(1, requires_grad=True)
 lr = 0.1
 losses = []
-for step in range(40):
+for _step in range(40):
     pred = x @ w + b
     loss = ((pred - y) ** 2).mean()
     loss.backward()
@@ -28,7 +28,7 @@ for step in range(40):
 
 # the same with method spellings and an in-place momentum buffer
 v = torch.zeros_like(w)
-for step in range(10):
+for _step in range(10):
     loss = ((x @ w + b - y) ** 2).mean()
     loss.backward()
     with torch.no_grad():

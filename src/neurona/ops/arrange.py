@@ -11,7 +11,7 @@ import numpy as np
 
 from neurona.errors import ShapeError, fmt_shape
 from neurona.ops.elementwise import where
-from neurona.ops.shape import ScatterAdd, _dim, getitem, reshape
+from neurona.ops.shape import BroadcastTo, ScatterAdd, _dim, getitem, reshape
 from neurona.tensor import Function, Tensor
 
 
@@ -61,7 +61,8 @@ class Roll(Function):
 
 
 class Einsum(Function):
-    """y = einsum(spec, x_1, ..., x_n);  dL/dx_k = einsum(spec with x_k's and y's subscripts swapped, ...)"""
+    """y = einsum(spec, x_1, ..., x_n);  dL/dx_k = einsum(spec with x_k's and y's subscripts swapped, ...),
+    broadcast over the subscripts that only x_k has (summed out of y)"""
 
     def forward(self, ctx, *xs):
         return np.einsum(self.spec, *xs, optimize=len(xs) > 2)
@@ -70,9 +71,14 @@ class Einsum(Function):
         xs, (ins, out) = ctx.inputs, (self.spec.split("->")[0].split(","), self.spec.split("->")[1])
         grads = []
         for k, need in enumerate(ctx.needs_input_grad):
-            others = [x for i, x in enumerate(xs) if i != k]
-            spec = ",".join([out] + [s for i, s in enumerate(ins) if i != k]) + "->" + ins[k]
-            grads.append(Einsum.apply(grad, *others, spec=spec) if need else None)
+            others = [s for i, s in enumerate(ins) if i != k]
+            kept = "".join(c for c in ins[k] if c in out + "".join(others))
+            spec = ",".join([out, *others]) + "->" + kept
+            g = Einsum.apply(grad, *[x for i, x in enumerate(xs) if i != k], spec=spec) if need else None
+            if need and kept != ins[k]:  # letters only x_k has: y is constant along them
+                shape = [xs[k].shape[i] if c in kept else 1 for i, c in enumerate(ins[k])]
+                g = BroadcastTo.apply(g.reshape(shape), shape=tuple(xs[k].shape))
+            grads.append(g)
         return tuple(grads)
 
 
@@ -162,6 +168,9 @@ def einsum(spec: str, *operands: Any) -> Tensor:
         spec += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     if "." in spec:
         raise ValueError("einsum: '...' (ellipsis) is not supported; spell every dimension out")
+    if any(len(set(s)) != len(s) for s in spec.split("->")[0].split(",")):
+        raise ValueError(f"einsum: a subscript repeated within one operand ({spec!r}) is not supported; "
+                         "use diag()/trace() for diagonals")
     return Einsum.apply(*operands, spec=spec)
 
 
