@@ -75,7 +75,7 @@ from neurona.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_gr
 clip = clamp
 
 # ---- PyTorch compatibility (issue 22, part A): `import neurona as torch` for tensor-level code ------
-from neurona import backends, cuda  # noqa: E402
+from neurona import backends, cuda, distributions  # noqa: E402
 from neurona.creation import (  # noqa: E402
     as_tensor,
     bernoulli,
