@@ -61,6 +61,15 @@ class Context(NodeInfo):
         return tuple(t.data for t in self.tensors)
 
     @property
+    def shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The inputs' shapes (an in-place change keeps shapes, so reading them is never stale)."""
+        return tuple(t.data.shape for t in self.tensors)
+
+    @property
+    def dtypes(self) -> tuple[np.dtype, ...]:
+        return tuple(t.data.dtype for t in self.tensors)
+
+    @property
     def outputs(self) -> tuple:
         self._check_alive()
         for i, (box, version) in enumerate(self._out_versions):
@@ -288,8 +297,18 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Context]:
             continue
         seen.add(id(ctx))
         stack.append((ctx, True))
-        stack.extend((t._ctx, False) for t in ctx.tensors if t.requires_grad and t._ctx is not None)
+        stack.extend((t._ctx, False) for t in map(_source, ctx.tensors, ctx._versions)
+                     if t.requires_grad and t._ctx is not None)
     return order[::-1]
+
+
+def _source(t: Tensor, version: int) -> Tensor:
+    """``t`` as an op saw it at ``version``: an in-place op since then re-pointed ``t`` at its new value
+    and left the old one (with the node that made it) in the version counter's history."""
+    box = t._vc
+    if box[0] == version or len(box) < 3:
+        return t
+    return next((old for before, old in box[2].get(id(t), ()) if before >= version), t)
 
 
 def run_backward(
@@ -359,7 +378,7 @@ def run_backward(
             input_grads = ctx.fn.backward(ctx, *grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for t, g in zip(ctx.tensors, input_grads):
+            for t, g in zip(map(_source, ctx.tensors, ctx._versions), input_grads):
                 if g is not None and t.requires_grad:
                     arrive(t, g)
             if not retain_graph:

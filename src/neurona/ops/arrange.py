@@ -32,11 +32,11 @@ class Repeat(Function):
         return np.tile(x, self.reps)
 
     def backward(self, ctx, grad):
-        shape = ctx.arrays[0].shape
+        shape = ctx.shapes[0]
         shape = (1,) * (len(self.reps) - len(shape)) + shape
         split = [n for r, s in zip(self.reps, shape) for n in (r, s)]
         summed = grad.reshape(split).sum(axis=tuple(range(0, 2 * len(shape), 2)))
-        return summed.reshape(ctx.arrays[0].shape)
+        return summed.reshape(ctx.shapes[0])
 
 
 class CumSum(Function):

@@ -31,7 +31,7 @@ class Gather(Function):
         return np.take_along_axis(x, self.index, axis=self.dim)
 
     def backward(self, ctx, grad):
-        return ScatterAddAlong.apply(grad, shape=ctx.arrays[0].shape, index=self.index, dim=self.dim)
+        return ScatterAddAlong.apply(grad, shape=ctx.shapes[0], index=self.index, dim=self.dim)
 
 
 class ScatterAddAlong(Function):

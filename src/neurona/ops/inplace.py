@@ -42,11 +42,13 @@ def _check_target(self: Tensor, name: str) -> None:
     if _GradMode.enabled and self.requires_grad:
         if self._ctx is None:
             raise RuntimeError(_LEAF_MESSAGE + f" ({name}; wrap parameter updates in `with neurona.no_grad():`)")
-        if self._ctx.fn.view:
-            raise RuntimeError(
-                f"{name}: in-place change of a view ({self._ctx.fn_name}) of a tensor that requires grad is "
-                "not supported; index the base tensor directly (y[0, 1] = v, not y[0][1] = v) or clone() the view"
-            )
+        node = self._ctx
+        while node is not None and node.fn.view:  # up the chain of views to the tensor they share memory with
+            base = node.tensors[0]
+            if base._ctx is None and base.requires_grad:
+                raise RuntimeError(f"a view of a leaf Variable that requires grad is being used in an in-place "
+                                   f"operation ({name}; do it under `with neurona.no_grad():` or clone() first).")
+            node = base._ctx
 
 
 def _store(self: Tensor, values: np.ndarray, name: str) -> None:
@@ -65,7 +67,7 @@ def _store(self: Tensor, values: np.ndarray, name: str) -> None:
     np.copyto(target, values, casting="unsafe")
 
 
-def inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any) -> Tensor:
+def inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any, bump: bool = True) -> Tensor:
     """``self <- op(self, *args)`` written into ``self``'s memory; differentiable when the graph needs it."""
     _check_target(self, name)
     if not _graph_needed(self, args):
@@ -79,20 +81,40 @@ def inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any) -> T
         return self
     old = Tensor._wrap(self.data.copy(), self.requires_grad)  # the value before: the new node's input
     old._ctx = self._ctx
+    box = self._vc  # ops recorded before this one still mean `old` when they name self (tensor._source)
+    if len(box) < 3:
+        box.append({})
+    box[2].setdefault(id(self), []).append((box[0] if bump else box[0] - 1, old))
     if self._ctx is not None:  # the node that made self now makes `old`
         self._ctx._refs = [weakref.ref(old) if r() is self else r for r in self._ctx._refs]
     result = op(old, *args)
     if result is old:  # the op changed nothing (e.g. clamp_() with no bounds)
         return self
     _store(self, result.data, name)
-    _bump(self, name)
+    if bump:  # (a view's base shares its counter: the view's change counted once)
+        _bump(self, name)
     if result._ctx is not None:
         ctx = result._ctx
         ctx._refs = [weakref.ref(self) if r() is result else r for r in ctx._refs]
         ctx._out_versions = [(self._vc, self._vc[0])]
         ctx._arrays = [self.data]
         self._ctx, self.requires_grad = ctx, True
+    if old._ctx is not None and old._ctx.fn.view:  # self was a view: its base changed too (torch's CopySlices)
+        _write_back(old._ctx, self, name)
     return self
+
+
+def _write_back(view_node: Any, new_view: Tensor, name: str) -> None:
+    """Record on the base of a view that the view's elements now hold ``new_view``."""
+    fn, base = view_node.fn, view_node.tensors[0]
+    shared = base._vc is not new_view._vc
+    if hasattr(fn, "index"):  # GetItem: the base with new values at the view's places
+        inplace(base, name, lambda old, v: IndexPut.apply(old, v, index=fn.index), new_view, bump=shared)
+    elif hasattr(fn, "dims"):  # Permute: the whole base, permuted back
+        inverse = tuple(int(d) for d in np.argsort(fn.dims))
+        inplace(base, name, lambda old, v: ops.permute(v, *inverse) + old * 0, new_view, bump=shared)
+    else:  # Reshape: the whole base, reshaped back
+        inplace(base, name, lambda old, v: ops.reshape(v, *old.shape) + old * 0, new_view, bump=shared)
 
 
 def _bump(self: Tensor, name: str) -> None:
@@ -115,11 +137,16 @@ class IndexPut(Function):
 
     def forward(self, ctx, x, v):
         out = x.copy()
-        out[self.index] = v
+        out[self.index] = _fit(v, out[self.index])
         return out
 
     def backward(self, ctx, grad):
         return IndexPut.apply(grad, np.zeros((), grad.dtype), index=self.index), grad[self.index]
+
+
+def _fit(value: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """A one-element value for a scalar place (torch lets ``y[0, 2] = v`` take a ``(1,)`` tensor)."""
+    return value.reshape(np.shape(target)) if value.size == 1 and np.ndim(target) < value.ndim else value
 
 
 def overwrite(self: Tensor, values: Any, name: str) -> Tensor:
@@ -137,7 +164,7 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
     index, _ = _normalize_index(index)
     if not _graph_needed(self, (value,)):
         _check_target(self, "__setitem__")
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self.data[index] = _fit(np.asarray(value.data if isinstance(value, Tensor) else value), self.data[index])
         _bump(self, "__setitem__")
         return
     if not isinstance(value, Tensor):
