@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from neurona.errors import GradcheckError, fmt_shape
+from neurona.graph_info import _EPOCH, _modified
 from neurona.tensor import AnomalyMode, Tensor, is_grad_enabled, no_grad, run_backward, to_numpy
 from neurona.tensor import Function as EngineFunction
 
@@ -203,16 +204,14 @@ class FunctionCtx:
         self._non_differentiable: set[int] = set()
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
-        self._saved = tuple((t, t._vc, t._vc[0]) if isinstance(t, Tensor) else (t, None, 0) for t in tensors)
+        self._saved, self._epoch = tensors, _EPOCH[0]
 
     @property
     def saved_tensors(self) -> tuple:
-        from neurona.graph_info import _modified
-
-        for i, (t, box, version) in enumerate(self._saved):
-            if box is not None and box[0] != version:
-                raise RuntimeError(_modified(box, version, f"saved tensor {i} of a custom Function", t.data))
-        return tuple(t for t, _, _ in self._saved)
+        for i, t in enumerate(self._saved):
+            if isinstance(t, Tensor) and t._vc is not None and t._vc.changed_since(self._epoch):
+                raise RuntimeError(_modified(t._vc, self._epoch, f"saved tensor {i} of a custom Function", t.data))
+        return self._saved
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         self._non_differentiable.update(id(t) for t in outputs)

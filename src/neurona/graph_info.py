@@ -40,6 +40,19 @@ class NodeInfo:
     def __repr__(self) -> str:
         return f"<{self.name()}>"
 
+    def _check_versions(self) -> None:
+        """Raise PyTorch's error when an input was changed in place after this op saved it."""
+        for i, t in enumerate(self.tensors):
+            if t._vc is not None and t._vc.changed_since(self._epoch):
+                raise RuntimeError(_modified(t._vc, self._epoch, f"input {i} of {self.name()}", t.data))
+
+    def _check_outputs(self) -> None:
+        """Raise PyTorch's error when an output this op saved was changed in place since."""
+        boxes = [(i, r()._vc) for i, r in enumerate(self._refs) if r() is not None and r()._vc is not None]
+        for i, box in boxes + [(0, b) for b in self._view_boxes]:
+            if box.changed_since(self._epoch):
+                raise RuntimeError(_modified(box, self._epoch, f"output {i} of {self.name()}", self._arrays[i]))
+
 
 class _HookHandle:
     def __init__(self, hooks: dict, key: object) -> None:
@@ -57,16 +70,68 @@ _FREED_MESSAGE = (
 )
 
 
-def _modified(box: list, expected: int, role: str, array: np.ndarray) -> str:
+_EPOCH = [0]  # in-place changes so far, process-wide: an op records it, and no change since means no check
+
+
+class VersionCounter:
+    """How often a tensor's memory was changed in place (views of that memory share one counter), by
+    which op, when (the process-wide epoch), and the old values that in-place graph ops replaced, so
+    ops recorded before a change still find the value they saw (see ``tensor._source``).
+
+    A tensor gets a counter at its first in-place change or view; until then its version is 0."""
+
+    __slots__ = ("aliases", "changes", "op", "version")
+
+    def __init__(self) -> None:
+        self.version, self.op, self.changes, self.aliases = 0, "", [], None
+
+    def bump(self, op: str) -> None:
+        _EPOCH[0] += 1
+        self.version += 1
+        self.op = op
+        self.changes.append((_EPOCH[0], self.version))
+
+    def changed_since(self, epoch: int) -> bool:
+        return bool(self.changes) and self.changes[-1][0] > epoch
+
+    def version_at(self, epoch: int) -> int:
+        version = 0
+        for when, v in self.changes:
+            if when > epoch:
+                break
+            version = v
+        return version
+
+    def remember(self, t: Any, old: Any) -> None:
+        """``old`` holds ``t``'s value before the change just counted."""
+        if self.aliases is None:
+            self.aliases = {}
+        self.aliases.setdefault(id(t), []).append((_EPOCH[0], old))
+
+    def source(self, t: Any, epoch: int) -> Any:
+        for when, old in self.aliases.get(id(t), ()):
+            if when > epoch:
+                return old
+        return t
+
+
+def counter(t: Any) -> VersionCounter:
+    """``t``'s version counter, made at first need."""
+    if t._vc is None:
+        t._vc = VersionCounter()
+    return t._vc
+
+
+def _modified(box: VersionCounter, epoch: int, role: str, array: np.ndarray) -> str:
     """PyTorch's error text for a saved value changed in place, naming the in-place op that changed it."""
     from neurona.dtypes import _BY_NUMPY, _TYPE_NAMES
 
     kind = _TYPE_NAMES.get(_BY_NUMPY.get(array.dtype), str(array.dtype))
     return (
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[neurona.{kind} {list(array.shape)}], which is {role}, is at version {box[0]}; expected version "
-        f"{expected} instead. Hint: the in-place op was {box[1]}(); compute out of place (y = y + 1 instead "
-        "of y += 1) or clone() the tensor before changing it."
+        f"[neurona.{kind} {list(array.shape)}], which is {role}, is at version {box.version}; expected version "
+        f"{box.version_at(epoch)} instead. Hint: the in-place op was {box.op}(); compute out of place "
+        "(y = y + 1 instead of y += 1) or clone() the tensor before changing it."
     )
 
 
@@ -89,3 +154,11 @@ def register_hook(self: Any, hook: Any) -> _HookHandle:
     key = object()
     self._hooks[key] = hook
     return _HookHandle(self._hooks, key)
+
+
+def _sources(ctx: Any) -> Any:
+    """The op's inputs as it saw them: an in-place op since may have re-pointed an input at its new
+    value, leaving the old one (and the node that made it) in the version counter's history."""
+    if ctx._epoch == _EPOCH[0]:
+        return ctx.tensors
+    return [t if t._vc is None or t._vc.aliases is None else t._vc.source(t, ctx._epoch) for t in ctx.tensors]

@@ -25,7 +25,7 @@ from neurona.device import CPU
 from neurona.dtypes import _BY_NUMPY, Size, as_array
 from neurona.errors import fmt_shape
 from neurona.grad_mode import AnomalyMode, _GradMode, _SetGrad, enable_grad, is_grad_enabled, no_grad  # noqa: F401 (re-exported)
-from neurona.graph_info import _FREED_MESSAGE, NodeInfo, _modified, _run_hooks
+from neurona.graph_info import _EPOCH, _FREED_MESSAGE, NodeInfo, _run_hooks, _sources, counter
 
 
 # --------------------------------------------------------------------------------------------------
@@ -42,39 +42,35 @@ class Context(NodeInfo):
     """
 
     tensors: tuple[Tensor, ...] = ()  # the input Tensors: the graph's edges
-    _versions: list = []  # the inputs' and outputs' version counters when the op ran
-    _out_versions: list = []
+    _epoch = -1  # the in-place epoch when the op ran: a saved value changed since then is stale
+    _view_boxes: tuple = ()  # version counters of the outputs' memory held elsewhere (views, in-place)
     on_tensors = False  # set by the engine: compute the gradient with Tensors (create_graph)
     released = False
 
     @property
     def inputs(self) -> tuple:
         self._check_alive()
-        self._check_versions()
+        if self._epoch != _EPOCH[0]:
+            self._check_versions()
         return self.tensors if self.on_tensors else tuple(t.data for t in self.tensors)
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The inputs' NumPy arrays in either mode: for constants such as masks."""
         self._check_alive()
-        self._check_versions()
+        if self._epoch != _EPOCH[0]:
+            self._check_versions()
         return tuple(t.data for t in self.tensors)
 
-    @property
-    def shapes(self) -> tuple[tuple[int, ...], ...]:
-        """The inputs' shapes (an in-place change keeps shapes, so reading them is never stale)."""
-        return tuple(t.data.shape for t in self.tensors)
-
-    @property
-    def dtypes(self) -> tuple[np.dtype, ...]:
-        return tuple(t.data.dtype for t in self.tensors)
+    # the inputs' shapes and dtypes: an in-place change keeps both, so reading them is never stale
+    shapes = property(lambda self: tuple(t.data.shape for t in self.tensors))
+    dtypes = property(lambda self: tuple(t.data.dtype for t in self.tensors))
 
     @property
     def outputs(self) -> tuple:
         self._check_alive()
-        for i, (box, version) in enumerate(self._out_versions):
-            if box[0] != version:
-                raise RuntimeError(_modified(box, version, f"output {i} of {self.name()}", self._arrays[i]))
+        if self._epoch != _EPOCH[0]:
+            self._check_outputs()
         if not self.on_tensors:
             return self._arrays
         return tuple(Tensor._wrap(a) if ref() is None else ref() for ref, a in zip(self._refs, self._arrays))
@@ -90,12 +86,6 @@ class Context(NodeInfo):
     def _check_alive(self) -> None:
         if self.released:
             raise RuntimeError(_FREED_MESSAGE)
-
-    def _check_versions(self) -> None:
-        """Raise PyTorch's error when an input was changed in place after this op saved it."""
-        for i, (t, version) in enumerate(zip(self.tensors, self._versions)):
-            if t._vc[0] != version:
-                raise RuntimeError(_modified(t._vc, version, f"input {i} of {self.name()}", t.data))
 
     def release(self) -> None:
         """Free everything backward needed (after a backward without ``retain_graph``)."""
@@ -149,13 +139,15 @@ def _link(cls: type, fn: Function, ctx: Context, inputs: tuple, results: tuple) 
             AnomalyMode.check(cls.__name__, inputs, a)
     requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
     outs = [Tensor._wrap(a, requires_grad) for a in arrays]
-    if cls.view and arrays[0].base is not None:
-        outs[0]._vc = inputs[0]._vc  # a view shares its base's version counter
+    if cls.view and arrays[0].base is not None:  # a view shares its base's version counter
+        base = inputs[0]
+        if base._vc is None and base._ctx is not None:
+            base._ctx._view_boxes += (counter(base),)
+        outs[0]._vc = counter(base)
     if requires_grad:
         ctx.fn, ctx.fn_name, ctx.tensors, ctx._arrays = fn, cls.__name__, inputs, arrays
         ctx._refs = [weakref.ref(o) for o in outs]  # weak: an output must not keep its own node alive
-        ctx._versions = [t._vc[0] for t in inputs]  # checked when backward reads the inputs
-        ctx._out_versions = [(o._vc, o._vc[0]) for o in outs]
+        ctx._epoch = _EPOCH[0]  # saved values changed in place after this are caught on reading
         for o in outs:
             o._ctx = ctx
     return outs
@@ -191,7 +183,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self._ctx: Context | None = None
         self._retains_grad = False
-        self._vc = [0, ""]  # version counter: [in-place changes so far, the last in-place op's name]
+        self._vc = None  # version counter (graph_info.VersionCounter), made at the first in-place change
         self._hooks = None
         self.requires_grad = False
         if requires_grad:
@@ -202,7 +194,7 @@ class Tensor:
         """Fast path for ops: wrap an array that already has the right dtype."""
         t = cls.__new__(cls)
         t.data, t.grad, t._ctx, t._retains_grad, t.requires_grad = data, None, None, False, requires_grad
-        t._vc, t._hooks = [0, ""], None
+        t._vc = t._hooks = None
         return t
 
     # ---- basic properties --------------------------------------------------------------------
@@ -213,7 +205,7 @@ class Tensor:
     is_cuda = False
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
-    _version = property(lambda self: self._vc[0])
+    _version = property(lambda self: 0 if self._vc is None else self._vc.version)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
@@ -228,7 +220,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
         t = Tensor._wrap(self.data)
-        t._vc = self._vc  # shares memory, so shares the version counter
+        t._vc = counter(self)  # shares memory, so shares the version counter
         return t
 
     __hash__ = object.__hash__
@@ -297,18 +289,8 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Context]:
             continue
         seen.add(id(ctx))
         stack.append((ctx, True))
-        stack.extend((t._ctx, False) for t in map(_source, ctx.tensors, ctx._versions)
-                     if t.requires_grad and t._ctx is not None)
+        stack.extend((t._ctx, False) for t in _sources(ctx) if t.requires_grad and t._ctx is not None)
     return order[::-1]
-
-
-def _source(t: Tensor, version: int) -> Tensor:
-    """``t`` as an op saw it at ``version``: an in-place op since then re-pointed ``t`` at its new value
-    and left the old one (with the node that made it) in the version counter's history."""
-    box = t._vc
-    if box[0] == version or len(box) < 3:
-        return t
-    return next((old for before, old in box[2].get(id(t), ()) if before >= version), t)
 
 
 def run_backward(
@@ -378,7 +360,7 @@ def run_backward(
             input_grads = ctx.fn.backward(ctx, *grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for t, g in zip(map(_source, ctx.tensors, ctx._versions), input_grads):
+            for t, g in zip(_sources(ctx), input_grads):
                 if g is not None and t.requires_grad:
                     arrive(t, g)
             if not retain_graph:

@@ -23,6 +23,7 @@ import numpy as np
 
 from neurona.errors import fmt_shape
 from neurona.grad_mode import _GradMode
+from neurona.graph_info import _EPOCH, counter
 from neurona.ops.shape import _normalize_index
 from neurona.tensor import Function, Tensor
 
@@ -81,23 +82,20 @@ def inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any, bump
         return self
     old = Tensor._wrap(self.data.copy(), self.requires_grad)  # the value before: the new node's input
     old._ctx = self._ctx
-    box = self._vc  # ops recorded before this one still mean `old` when they name self (tensor._source)
-    if len(box) < 3:
-        box.append({})
-    box[2].setdefault(id(self), []).append((box[0] if bump else box[0] - 1, old))
-    if self._ctx is not None:  # the node that made self now makes `old`
+    if self._ctx is not None:  # the node that made self now makes `old`; its saved output is self's memory
         self._ctx._refs = [weakref.ref(old) if r() is self else r for r in self._ctx._refs]
+        self._ctx._view_boxes += (counter(self),)
     result = op(old, *args)
     if result is old:  # the op changed nothing (e.g. clamp_() with no bounds)
         return self
     _store(self, result.data, name)
     if bump:  # (a view's base shares its counter: the view's change counted once)
         _bump(self, name)
+    counter(self).remember(self, old)  # ops recorded before this one still mean `old` when they name self
     if result._ctx is not None:
         ctx = result._ctx
         ctx._refs = [weakref.ref(self) if r() is result else r for r in ctx._refs]
-        ctx._out_versions = [(self._vc, self._vc[0])]
-        ctx._arrays = [self.data]
+        ctx._epoch, ctx._arrays = _EPOCH[0], [self.data]
         self._ctx, self.requires_grad = ctx, True
     if old._ctx is not None and old._ctx.fn.view:  # self was a view: its base changed too (torch's CopySlices)
         _write_back(old._ctx, self, name)
@@ -107,7 +105,7 @@ def inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any, bump
 def _write_back(view_node: Any, new_view: Tensor, name: str) -> None:
     """Record on the base of a view that the view's elements now hold ``new_view``."""
     fn, base = view_node.fn, view_node.tensors[0]
-    shared = base._vc is not new_view._vc
+    shared = base._vc is not new_view._vc  # False: the view's change was already counted on the base
     if hasattr(fn, "index"):  # GetItem: the base with new values at the view's places
         inplace(base, name, lambda old, v: IndexPut.apply(old, v, index=fn.index), new_view, bump=shared)
     elif hasattr(fn, "dims"):  # Permute: the whole base, permuted back
@@ -118,8 +116,7 @@ def _write_back(view_node: Any, new_view: Tensor, name: str) -> None:
 
 
 def _bump(self: Tensor, name: str) -> None:
-    self._vc[0] += 1
-    self._vc[1] = name
+    counter(self).bump(name)
 
 
 class Overwrite(Function):

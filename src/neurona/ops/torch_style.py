@@ -13,6 +13,7 @@ import numpy as np
 
 from neurona import ops
 from neurona.errors import ShapeError, fmt_shape
+from neurona.graph_info import counter
 from neurona.tensor import Tensor
 
 
@@ -24,7 +25,7 @@ def _out(result: Tensor, out: Tensor | None) -> Tensor:
     if out.data.shape != result.data.shape:
         out.data = np.empty(result.data.shape, dtype=out.data.dtype)  # torch resizes out, too
     np.copyto(out.data, result.data, casting="unsafe")
-    out._vc[0] += 1
+    counter(out).bump("out=")
     return out
 
 
