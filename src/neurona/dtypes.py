@@ -97,6 +97,7 @@ def as_numpy_dtype(dtype: Any) -> np.dtype:
         name = dtype.removeprefix("neurona.").removeprefix("torch.")
         if name in _NAMES:
             return _NAMES[name].dtype
+        dtype = name
     if hasattr(dtype, "is_floating_point") and str(dtype).startswith("torch."):  # a torch dtype
         return np.dtype(str(dtype).removeprefix("torch."))
     try:
