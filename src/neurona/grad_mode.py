@@ -75,6 +75,10 @@ class set_grad_enabled(_SetGrad):
     def __enter__(self):
         pass
 
+    def __call__(self, fn):  # as a decorator: the mode applies inside fn only
+        _GradMode.enabled = self.prev
+        return super().__call__(fn)
+
 
 def inference_mode(mode: bool = True) -> _SetGrad:
     """torch's faster ``no_grad`` for evaluation; here the same as ``no_grad()`` (``mode=False`` enables grad).
