@@ -18,6 +18,7 @@ from neurona.device import _unavailable, check_device, device
 from neurona.dtypes import _TYPE_NAMES, Size, as_numpy_dtype
 from neurona.errors import fmt_shape
 from neurona.graph_info import register_hook
+from neurona.ops import torch_style
 from neurona.ops.inplace import InplaceMethods
 from neurona.tensor import Tensor
 
@@ -261,9 +262,35 @@ class TorchMethods:
     def nonzero(self, as_tuple=False): return ops.nonzero(self, as_tuple)
 
     def register_hook(self, hook): return register_hook(self, hook)
-    def round(self, decimals=0): return Tensor._wrap(np.round(self.data, decimals))  # piecewise constant: no gradient
-    def floor(self): return Tensor._wrap(np.floor(self.data))
-    def ceil(self): return Tensor._wrap(np.ceil(self.data))
+    def round(self, decimals=0): return torch_style.round(self, decimals)
+    def floor(self): return torch_style.floor(self)
+    def ceil(self): return torch_style.ceil(self)
+    def trunc(self): return torch_style.trunc(self)
+    def rsqrt(self): return torch_style.rsqrt(self)
+    def log2(self): return torch_style.log2(self)
+    def log10(self): return torch_style.log10(self)
+    def erf(self): return ops.erf(self)
+    def isnan(self): return torch_style.isnan(self)
+    def isinf(self): return torch_style.isinf(self)
+    def isfinite(self): return ops.isfinite(self)
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None): return torch_style.nan_to_num(self, nan, posinf, neginf)
+    def count_nonzero(self, dim=None): return torch_style.count_nonzero(self, dim)
+    def unique(self, **kw): return torch_style.unique(self, **kw)
+    def lerp(self, end, weight): return torch_style.lerp(self, end, weight)
+    def unbind(self, dim=0): return torch_style.unbind(self, dim)
+    def select(self, dim, index): return torch_style.select(self, dim, index)
+    def narrow(self, dim, start, length): return torch_style.narrow(self, dim, start, length)
+    def tile(self, *dims): return torch_style.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+    def movedim(self, source, destination): return torch_style.movedim(self, source, destination)
+    def clamp_min(self, min): return ops.clamp(self, min, None)
+    def clamp_max(self, max): return ops.clamp(self, None, max)
+    def masked_select(self, mask): return torch_style.masked_select(self, mask)
+    def where(self, condition, other): return ops.where(condition, self, other)
+    def remainder(self, other): return torch_style.remainder(self, other)
+    def is_contiguous(self): return bool(self.data.flags.c_contiguous)
+    def stride(self, dim=None):
+        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[dim]
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from neurona import creation

@@ -161,3 +161,163 @@ def all(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
+
+
+# ---- more of torch's module-level functions, composed from neurona's ops ------------------------
+pi, e, inf, nan = np.pi, np.e, np.inf, np.nan
+
+
+def _no_grad_result(data: np.ndarray) -> Tensor:
+    """A piecewise-constant function's result (rounding, comparisons): no gradient, as torch's is 0."""
+    return Tensor._wrap(np.asarray(data))
+
+
+def square(input: Tensor) -> Tensor:
+    return ops.mul(input, input)
+
+
+def sign(input: Tensor) -> Tensor:
+    return ops.sign(input)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    """1 / sqrt(x)"""
+    return ops.div(1.0, ops.sqrt(input))
+
+
+def log2(input: Tensor) -> Tensor:
+    return ops.div(ops.log(input), float(np.log(2.0)))
+
+
+def log10(input: Tensor) -> Tensor:
+    return ops.div(ops.log(input), float(np.log(10.0)))
+
+
+def floor(input: Tensor) -> Tensor:
+    return _no_grad_result(np.floor(input.data))
+
+
+def ceil(input: Tensor) -> Tensor:
+    return _no_grad_result(np.ceil(input.data))
+
+
+def round(input: Tensor, decimals: int = 0) -> Tensor:
+    return _no_grad_result(np.round(input.data, decimals))
+
+
+def trunc(input: Tensor) -> Tensor:
+    return _no_grad_result(np.trunc(input.data))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return _no_grad_result(np.isnan(input.data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    return _no_grad_result(np.isinf(input.data))
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN and +-inf replaced by numbers (gradient 1 where the value was kept, 0 where it was replaced)."""
+    data = input.data
+    kept = np.isfinite(data)
+    fill = np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
+    return ops.where(kept, input, fill.astype(data.dtype))
+
+
+def count_nonzero(input: Tensor, dim: int | None = None) -> Tensor:
+    return _no_grad_result(np.count_nonzero(input.data, axis=dim).astype(np.int64))
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None) -> Any:
+    """The distinct values, sorted (with the inverse indices and counts when asked)."""
+    values, inverse, counts = np.unique(input.data, return_inverse=True, return_counts=True, axis=dim)
+    out = [_no_grad_result(values)]
+    if return_inverse:
+        out.append(_no_grad_result(inverse.reshape(input.data.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(_no_grad_result(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def lerp(input: Tensor, end: Any, weight: Any) -> Tensor:
+    """input + weight (end - input)"""
+    return ops.add(input, ops.mul(ops.sub(end, input), weight))
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    if input.ndim != 1 or other.ndim != 1:
+        raise ShapeError(f"dot: expected two 1-D tensors, got shapes {fmt_shape(input.shape)} and {fmt_shape(other.shape)}")
+    return ops.matmul(input, other)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    return ops.matmul(input, vec)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, beta: float = 1, alpha: float = 1) -> Tensor:
+    """beta input + alpha mat1 @ mat2"""
+    return ops.add(ops.mul(input, beta), ops.mul(ops.matmul(mat1, mat2), alpha))
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim``, each without that dimension."""
+    return tuple(select(input, dim, i) for i in range(input.shape[dim]))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    dim = dim % input.ndim
+    return ops.getitem(input, (slice(None),) * dim + (index,))
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    dim = dim % input.ndim
+    return ops.getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def tile(input: Tensor, dims: Any) -> Tensor:
+    dims = tuple(dims)
+    return ops.repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def hstack(tensors: Any) -> Tensor:
+    return ops.cat(list(tensors), dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Any) -> Tensor:
+    return ops.cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], dim=0)
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    return ops.transpose(input, axis0, axis1)
+
+
+def movedim(input: Tensor, source: int, destination: int) -> Tensor:
+    order = [d for d in range(input.ndim) if d != source % input.ndim]
+    order.insert(destination % input.ndim, source % input.ndim)
+    return ops.permute(input, *order)
+
+
+def clamp_min(input: Tensor, min: float) -> Tensor:
+    return ops.clamp(input, min, None)
+
+
+def clamp_max(input: Tensor, max: float) -> Tensor:
+    return ops.clamp(input, None, max)
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """The elements where ``mask`` (broadcast to input's shape) is True, as a 1-D tensor."""
+    mask = np.broadcast_to(mask.data if isinstance(mask, Tensor) else np.asarray(mask), input.data.shape)
+    return ops.getitem(input, mask)
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    a, b = _arrays(input, other)
+    return _no_grad_result(np.mod(a, b))
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    a, b = _arrays(input, other)
+    return _no_grad_result(np.floor_divide(a, b))
