@@ -80,6 +80,16 @@ def test_grad_mode_switches_like_torch():
         assert not (a * 2).requires_grad
     assert (a * 2).requires_grad
 
+    @nr.no_grad
+    def bare(t):
+        return t * 2
+
+    @nr.inference_mode
+    def bare_inference(t):
+        return t * 2
+
+    assert not bare(a).requires_grad and not bare_inference(a).requires_grad and nr.is_grad_enabled()
+
 
 def test_hooks_see_and_replace_gradients_like_torch():
     grads = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -52,9 +54,10 @@ class _SetGrad:
         return wrapper
 
 
-def no_grad() -> _SetGrad:
-    """Ops inside ``with no_grad():`` build no graph (evaluation, optimiser updates)."""
-    return _SetGrad(False)
+def no_grad(fn: Any = None) -> Any:
+    """Ops inside ``with no_grad():`` build no graph (evaluation, optimiser updates). Also a decorator,
+    ``@no_grad()`` or bare ``@no_grad`` as recent torch allows."""
+    return _SetGrad(False) if fn is None else _SetGrad(False)(fn)
 
 
 def enable_grad() -> _SetGrad:
@@ -80,7 +83,9 @@ class set_grad_enabled(_SetGrad):
         return super().__call__(fn)
 
 
-def inference_mode(mode: bool = True) -> _SetGrad:
+def inference_mode(mode: Any = True) -> Any:
     """torch's faster ``no_grad`` for evaluation; here the same as ``no_grad()`` (``mode=False`` enables grad).
-    Works as ``with inference_mode():`` and as ``@inference_mode()``."""
+    Works as ``with inference_mode():``, ``@inference_mode()`` and bare ``@inference_mode``."""
+    if callable(mode):
+        return _SetGrad(False)(mode)
     return _SetGrad(not mode)
