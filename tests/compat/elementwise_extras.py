@@ -17,7 +17,7 @@ parts = {
     "movedim": torch.movedim(x.reshape(3, 2, 2), 0, 2), "swapaxes": torch.swapaxes(x, 0, 1),
     "clamp_min": torch.clamp_min(x, 1.0), "clamp_max": x.clamp_max(2.0),
     "masked_select": torch.masked_select(x, x > 1.5), "where_method": x.where(x > 2, v),
-    "nan_to_num": torch.nan_to_num(torch.log(x - 1.0)),
+    "nan_to_num": torch.nan_to_num(torch.where(x > 2, x, x * float("nan"))),
     "softplus": torch.nn.functional.softplus(x - 2) if hasattr(torch.nn, "functional") else torch.softplus(x - 2),
 }
 loss = sum((p * (k + 1)).sum() for k, p in enumerate(parts.values()))
