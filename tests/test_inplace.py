@@ -225,3 +225,19 @@ def test_ops_recorded_before_an_inplace_change_keep_the_old_value_in_the_graph()
         (z * 5 + y * 7 + s).sum().backward()
         grads.append(x.grad.numpy().copy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_inplace_ops_that_change_nothing_and_views_holding_inf_keep_the_graph():
+    x = nr.tensor([1.0, -2.0], requires_grad=True)
+    y = x * 3
+    with pytest.raises(ValueError, match="clamp: give at least one of min and max"):
+        y.clamp_()  # a failed in-place op leaves y and its node as they were
+    assert y._version == 0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    for lib in (nr, torch):
+        a = lib.tensor([[0.5, 1.0], [2.0, 3.0]], requires_grad=True)
+        scores = a.masked_fill(lib.tensor([[False, True], [False, False]]), float("-inf"))
+        scores.view(4).mul_(2)  # a view of a tensor holding -inf, changed in place
+        lib.softmax(scores, dim=-1).sum(0)[0].backward()
+        assert np.isfinite(a.grad.numpy()).all()

@@ -82,12 +82,12 @@ def inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any, bump
         return self
     old = Tensor._wrap(self.data.copy(), self.requires_grad)  # the value before: the new node's input
     old._ctx = self._ctx
-    if self._ctx is not None:  # the node that made self now makes `old`; its saved output is self's memory
-        self._ctx._refs = [weakref.ref(old) if r() is self else r for r in self._ctx._refs]
-        self._ctx._view_boxes += (counter(self),)
     result = op(old, *args)
     if result is old:  # the op changed nothing (e.g. clamp_() with no bounds)
         return self
+    if self._ctx is not None:  # the node that made self now makes `old`; its saved output is self's memory
+        self._ctx._refs = [weakref.ref(old) if r() is self else r for r in self._ctx._refs]
+        self._ctx._view_boxes += (counter(self),)
     _store(self, result.data, name)
     if bump:  # (a view's base shares its counter: the view's change counted once)
         _bump(self, name)
@@ -110,9 +110,9 @@ def _write_back(view_node: Any, new_view: Tensor, name: str) -> None:
         inplace(base, name, lambda old, v: IndexPut.apply(old, v, index=fn.index), new_view, bump=shared)
     elif hasattr(fn, "dims"):  # Permute: the whole base, permuted back
         inverse = tuple(int(d) for d in np.argsort(fn.dims))
-        inplace(base, name, lambda old, v: ops.permute(v, *inverse) + old * 0, new_view, bump=shared)
+        inplace(base, name, lambda old, v: ops.permute(v, *inverse), new_view, bump=shared)
     else:  # Reshape: the whole base, reshaped back
-        inplace(base, name, lambda old, v: ops.reshape(v, *old.shape) + old * 0, new_view, bump=shared)
+        inplace(base, name, lambda old, v: ops.reshape(v, *old.shape), new_view, bump=shared)
 
 
 def _bump(self: Tensor, name: str) -> None:
