@@ -241,3 +241,12 @@ def test_inplace_ops_that_change_nothing_and_views_holding_inf_keep_the_graph():
         scores.view(4).mul_(2)  # a view of a tensor holding -inf, changed in place
         lib.softmax(scores, dim=-1).sum(0)[0].backward()
         assert np.isfinite(a.grad.numpy()).all()
+
+
+def test_a_refused_inplace_op_leaves_the_graph_intact():
+    x = nr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        y += nr.ones(3, 2)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])

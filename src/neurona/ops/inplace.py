@@ -85,10 +85,10 @@ def inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any, bump
     result = op(old, *args)
     if result is old:  # the op changed nothing (e.g. clamp_() with no bounds)
         return self
+    _store(self, result.data, name)  # checks shape and dtype before it writes
     if self._ctx is not None:  # the node that made self now makes `old`; its saved output is self's memory
         self._ctx._refs = [weakref.ref(old) if r() is self else r for r in self._ctx._refs]
         self._ctx._view_boxes += (counter(self),)
-    _store(self, result.data, name)
     if bump:  # (a view's base shares its counter: the view's change counted once)
         _bump(self, name)
     counter(self).remember(self, old)  # ops recorded before this one still mean `old` when they name self
