@@ -250,3 +250,11 @@ def test_a_refused_inplace_op_leaves_the_graph_intact():
         y += nr.ones(3, 2)
     (y * y).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_advanced_indexing_gives_a_copy_that_changes_alone_like_torch():
+    for lib in (nr, torch):
+        y = lib.arange(12.0).reshape(3, 4)
+        part = y[:, [1, 2]]
+        part.add_(100)
+        assert y.sum().item() == 66.0 and y._version == 0

@@ -139,7 +139,7 @@ def _link(cls: type, fn: Function, ctx: Context, inputs: tuple, results: tuple) 
             AnomalyMode.check(cls.__name__, inputs, a)
     requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
     outs = [Tensor._wrap(a, requires_grad) for a in arrays]
-    if cls.view and arrays[0].base is not None:  # a view shares its base's version counter
+    if cls.view and np.may_share_memory(arrays[0], inputs[0].data):  # a view shares its base's version counter
         base = inputs[0]
         if base._vc is None and base._ctx is not None:
             base._ctx._view_boxes += (counter(base),)
