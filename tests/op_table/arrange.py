@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as TF
 
 import neurona as nr
+import neurona.functional as F
 from op_table.info import Op, case
 
 _MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
@@ -48,6 +50,11 @@ OPS = [
         case((3, 4), spec="ij->j"), case((3,), (4,), spec="i,j->ij"), case((2, 3), (3,), spec="ij,j->"),
         case((2, 3), (3, 4), (4,), spec="ab,bc,c->a")],
        second_order=True),
+    Op("one_hot", F.one_hot, TF.one_hot,
+       [case(np.array([0, 2, 1, 2])), case(np.array([[1, 0], [3, 2]]), num_classes=5)], grad=False, integer=True),
+    Op("nonzero", lambda x: nr.nonzero(x), lambda x: torch.nonzero(x),
+       [case(np.array([[1, 0, 2], [0, 0, 3]])), case(np.array([0, 5, 0, 7]))], grad=False, integer=True,
+       aliases=(lambda x: x.nonzero(), lambda x: nr.argwhere(x))),
     Op("outer", nr.outer, torch.outer, [case((3,), (4,))], integer=True, second_order=True,
        aliases=(lambda a, b: a.outer(b),)),
 ]
