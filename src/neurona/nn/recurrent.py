@@ -102,7 +102,7 @@ class RNNBase(Module):
         weight = self.weight_ih_l0
         if x.dtype != weight.dtype:
             raise DTypeError(
-                f"{self!r} has {weight.dtype} weights but got input of dtype {x.dtype}; convert one of them "
+                f"{self!r} has {weight.data.dtype} weights but got input of dtype {x.data.dtype}; convert one of them "
                 f"(x.to({weight.dtype}) or layer.to({x.dtype}))"
             )
 
@@ -316,7 +316,7 @@ class RNNCellBase(Module):
             raise ShapeError(f"{self!r} expects input of shape (N, {self.input_size}) (or ({self.input_size},) "
                              f"unbatched), got {fmt_shape(x.shape)}")
         if x.dtype != self.weight_ih.dtype:
-            raise DTypeError(f"{self!r} has {self.weight_ih.dtype} weights but got input of dtype {x.dtype}")
+            raise DTypeError(f"{self!r} has {self.weight_ih.data.dtype} weights but got input of dtype {x.data.dtype}")
         batched = x.ndim == 2
         x = x if batched else unsqueeze(x, 0)
         expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
