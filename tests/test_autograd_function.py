@@ -106,3 +106,15 @@ def test_hooks_see_and_replace_gradients_like_torch():
         np.testing.assert_allclose(ours, theirs)
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         nr.ones(1).register_hook(print)
+
+
+def test_backward_with_inputs_fills_only_those_grads_like_torch():
+    results = []
+    for lib in (nr, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, -1.0], requires_grad=True)
+        (a * b).sum().backward(inputs=[a])
+        (a * a * b).sum().backward(inputs=[a])
+        results.append((a.grad.numpy().copy(), b.grad))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    assert results[0][1] is None and results[1][1] is None
