@@ -88,7 +88,7 @@ def test_tensor_promotion_matches_torch(left, right):
     ta, tb = torch.tensor(a), torch.tensor(b)
     for op in ["__add__", "__mul__", "__truediv__"]:
         expected = str(getattr(ta, op)(tb).dtype).removeprefix("torch.")
-        assert str(getattr(na, op)(nb).dtype) == expected, f"{left} {op} {right}"
+        assert str(getattr(na, op)(nb).dtype).removeprefix("neurona.") == expected, f"{left} {op} {right}"
 
 
 @pytest.mark.parametrize("name", ["f32", "f64", "i64", "bool"])
@@ -100,7 +100,7 @@ def test_python_numbers_never_widen(name, scalar):
         if op == "__rsub__" and (a.dtype == np.bool_ or scalar is True):
             continue  # torch refuses to subtract bools
         expected = str(getattr(theirs, op)(scalar).dtype).removeprefix("torch.")
-        assert str(getattr(ours, op)(scalar).dtype) == expected, f"{name} {op} {scalar!r}"
+        assert str(getattr(ours, op)(scalar).dtype).removeprefix("neurona.") == expected, f"{name} {op} {scalar!r}"
 
 
 def test_named_promotion_rules():
@@ -161,7 +161,7 @@ def test_integer_arithmetic_follows_torch():
         "-i": lambda t: -t,
     }.items():
         ours, theirs = fn(i), fn(torch.tensor([1, 2, 4]))
-        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), name
+        assert str(ours.dtype).removeprefix("neurona.") == str(theirs.dtype).removeprefix("torch."), name
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
 
 
@@ -176,3 +176,45 @@ def test_broadcast_gradients_keep_each_inputs_dtype(shapes, dtypes):
     b = nr.tensor(np.ones(sb), dtype=dtypes[1], requires_grad=True)
     (a * b).sum().backward()
     assert a.grad.dtype == dtypes[0] and b.grad.dtype == dtypes[1]
+
+
+# the narrower dtypes torch code spells (int8/uint8/int16/int32/float16): promotion among themselves
+# and with the defaults, and what in-place ops allow (the result must fit the tensor's dtype)
+NARROW = {
+    "u8": np.array([1, 2, 3], np.uint8),
+    "i8": np.array([1, 2, 3], np.int8),
+    "i16": np.array([1, 2, 3], np.int16),
+    "i32": np.array([1, 2, 3], np.int32),
+    "f16": np.array([1, 2, 3], np.float16),
+    "i64": np.array([1, 2, 3], np.int64),
+    "f32": np.array([1, 2, 3], np.float32),
+    "i32 0-d": np.array(2, np.int32),
+    "u8 0-d": np.array(2, np.uint8),
+}
+
+
+@pytest.mark.parametrize("left,right", list(itertools.product(NARROW, repeat=2)))
+def test_narrow_dtype_promotion_matches_torch(left, right):
+    a, b = NARROW[left], NARROW[right]
+    ours = nr.tensor(a, dtype=a.dtype) + nr.tensor(b, dtype=b.dtype)
+    theirs = torch.tensor(a) + torch.tensor(b)
+    assert str(ours.dtype).removeprefix("neurona.") == str(theirs.dtype).removeprefix("torch."), f"{left} + {right}"
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("name", ["u8", "i32", "i64", "f16", "f32"])
+@pytest.mark.parametrize("other", [2, 2.5, "f32", "i64"], ids=str)
+def test_inplace_result_must_fit_like_torch(name, other):
+    a = NARROW[name]
+    ours, theirs = nr.tensor(a, dtype=a.dtype), torch.tensor(a)
+    o_nr = other if not isinstance(other, str) else nr.tensor(NARROW[other], dtype=NARROW[other].dtype)
+    o_t = other if not isinstance(other, str) else torch.tensor(NARROW[other])
+    try:
+        theirs += o_t
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+            ours += o_nr
+        return
+    ours += o_nr
+    assert ours.dtype == nr.tensor(a, dtype=a.dtype).dtype
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -270,7 +270,7 @@ def test_a_function_that_returns_several_gradients():
     a = nr.tensor([2.0, 3.0], requires_grad=True)
     b = nr.tensor([5.0, 7.0], requires_grad=True)
     y = MulAdd.apply(a, b)
-    assert y.grad_fn.fn_name == "MulAdd" and "grad_fn=<MulAdd>" in repr(y)
+    assert y.grad_fn.fn_name == "MulAdd" and "grad_fn=<MulAddBackward0>" in repr(y)
     y.sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), [6.0, 8.0])
     np.testing.assert_allclose(b.grad.numpy(), [2.0, 3.0])
@@ -287,7 +287,7 @@ def test_tensor_properties_and_python_protocols():
     assert [10, 20, 30][nr.tensor(1)] == 20
     with pytest.raises(TypeError, match="len"):
         len(s)
-    with pytest.raises(ValueError, match=r"item\(\) needs a tensor with one element, got shape \(2, 2\)"):
+    with pytest.raises(RuntimeError, match=r"a Tensor with 4 elements cannot be converted to Scalar.*shape \(2, 2\)"):
         t.item()
     assert {t: 1}[t] == 1  # hashable by identity, although == is elementwise
 
@@ -295,11 +295,11 @@ def test_tensor_properties_and_python_protocols():
 def test_repr():
     assert repr(nr.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert "requires_grad=True" in repr(nr.ones(2, requires_grad=True))
-    assert "grad_fn=<Mul>" in repr(nr.ones(2, requires_grad=True) * 2.0)
-    assert "dtype=float64" in repr(nr.ones(2, dtype=nr.float64)) and "dtype" not in repr(nr.tensor([1, 2]))
+    assert "grad_fn=<MulBackward0>" in repr(nr.ones(2, requires_grad=True) * 2.0)
+    assert "dtype=neurona.float64" in repr(nr.ones(2, dtype=nr.float64)) and "dtype" not in repr(nr.tensor([1, 2]))
 
 
-def test_in_place_helpers_are_not_recorded():
+def test_in_place_helpers_on_plain_tensors():
     x = nr.ones(2, 3)
     assert x.zero_() is x and not x.numpy().any()
     x.fill_(2.5)
@@ -309,9 +309,9 @@ def test_in_place_helpers_are_not_recorded():
     assert x.dtype == np.float32
     x.copy_(nr.ones(2, 3))
     assert x.numpy().sum() == 6
-    with pytest.raises(ValueError, match=r"copy_: cannot copy shape \(4,\) into \(2, 3\)"):
+    with pytest.raises(RuntimeError, match=r"copy_: cannot copy shape \(4,\) into \(2, 3\)"):
         x.copy_(np.ones(4))
-    with pytest.raises(ValueError, match=r"copy_: cannot copy shape \(1, 2, 3\) into \(2, 3\)"):
+    with pytest.raises(RuntimeError, match=r"copy_: cannot copy shape \(1, 2, 3\) into \(2, 3\)"):
         x.copy_(np.ones((1, 2, 3)))
 
 

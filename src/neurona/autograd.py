@@ -6,12 +6,16 @@ input, the element, the analytic and numeric values and their relative error.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from neurona.errors import GradcheckError, fmt_shape
-from neurona.tensor import AnomalyMode, Tensor, no_grad, run_backward
+from neurona.graph_info import _EPOCH, _modified
+from neurona.tensor import AnomalyMode, Tensor, is_grad_enabled, no_grad, run_backward, to_numpy
+from neurona.tensor import Function as EngineFunction
 
 
 def grad(
@@ -112,7 +116,7 @@ def gradcheck(
     for i in checked:
         if inputs[i].dtype != np.float64:
             raise TypeError(
-                f"gradcheck: input {i} is {inputs[i].dtype}; use float64 (x.double()) so finite differences are accurate"
+                f"gradcheck: input {i} is {inputs[i].data.dtype}; use float64 (x.double()) so finite differences are accurate"
             )
     out = _flat_output(fn, inputs)
     n_out = out.shape[0]
@@ -185,3 +189,118 @@ def find_anomaly(fn: Callable[[], object], model: object | None = None) -> str:
         return f"The first {kind} came from op {op}{layer}, whose inputs were all finite" + (
             f": likely {hint}." if hint else ".")
     return "No op produced a non-finite value in the forward pass; the NaN/inf was in the data or the gradients."
+
+
+# --------------------------------------------------------------------------------------------------
+# Custom autograd functions, the PyTorch way
+# --------------------------------------------------------------------------------------------------
+class FunctionCtx:
+    """The ``ctx`` of a torch-style :class:`Function`: ``save_for_backward``, ``saved_tensors``,
+    ``needs_input_grad``, ``mark_non_differentiable``; other attributes (``ctx.scale = 2``) are free."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple = ()
+        self._non_differentiable: set[int] = set()
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        self._saved, self._epoch = tensors, _EPOCH[0]
+
+    @property
+    def saved_tensors(self) -> tuple:
+        for i, t in enumerate(self._saved):
+            if isinstance(t, Tensor) and t._vc is not None and t._vc.changed_since(self._epoch):
+                raise RuntimeError(_modified(t._vc, self._epoch, f"saved tensor {i} of a custom Function", t.data))
+        return self._saved
+
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
+        self._non_differentiable.update(id(t) for t in outputs)
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """Accepted for compatibility (in-place custom forwards are not tracked specially)."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted; gradients of unused outputs are always zeros here."""
+
+
+class _CustomNode(EngineFunction):
+    """y = a user's ``Function.forward`` (already run);  dL/dx = the user's ``backward(ctx, *grads)``"""
+
+    def forward(self, ctx, *arrays):
+        return self.results if len(self.results) > 1 else self.results[0]
+
+    def backward(self, ctx, *grads):
+        wrapped = [g if isinstance(g, Tensor) else Tensor._wrap(g) for g in grads]
+        out = self.user.backward(self.user_ctx, *wrapped)
+        out = out if isinstance(out, tuple) else (out,)
+        picked = [g for g, is_tensor in zip(out, self.tensor_args) if is_tensor]
+        return tuple(g if g is None or ctx.on_tensors else to_numpy(g) for g in picked)
+
+
+class Function:
+    """Base class of custom differentiable operations written as in PyTorch::
+
+        class Exp(neurona.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                (y,) = ctx.saved_tensors
+                return grad * y
+
+        y = Exp.apply(x)
+
+    ``forward`` runs on Tensors without recording a graph; ``backward`` gets one gradient per output
+    and returns one per ``forward`` argument (None for arguments that need none). neurona's own ops
+    derive from the engine's :class:`neurona.tensor.Function` instead, which works on NumPy arrays.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a custom Function must define @staticmethod forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Tensor) -> Any:
+        raise NotImplementedError("a custom Function must define @staticmethod backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        tensor_args = tuple(isinstance(a, Tensor) for a in args)
+        ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
+        with no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        several = isinstance(result, tuple)
+        outputs = result if several else (result,)
+        if not (is_grad_enabled() and any(ctx.needs_input_grad)):
+            return result
+        arrays = tuple(to_numpy(o) for o in outputs)
+        inputs = [a for a in args if isinstance(a, Tensor)]
+        linked = _CustomNode.apply(*inputs, user=cls, user_ctx=ctx, results=arrays, tensor_args=tensor_args)
+        linked = linked if isinstance(linked, tuple) else (linked,)
+        for o, new in zip(outputs, linked):
+            if id(o) in ctx._non_differentiable or new.data.dtype.kind != "f":
+                new.requires_grad = False
+        linked[0]._ctx.fn_name = cls.__name__
+        return linked if several else linked[0]
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    """Deprecated, as in torch since 0.4: a Variable is just a Tensor. Returns ``data`` as a tensor."""
+    warnings.warn("autograd.Variable is deprecated: use tensors directly (requires_grad=True where needed)",
+                  DeprecationWarning, stacklevel=2)
+    t = data if isinstance(data, Tensor) else Tensor(data)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """``tensors[i].backward(grad_tensors[i])`` for all at once, as ``torch.autograd.backward``."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    grads = [grad_tensors] * len(tensors) if grad_tensors is None or isinstance(grad_tensors, Tensor) else list(grad_tensors)
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        keep = True if i < len(tensors) - 1 else retain_graph
+        t.backward(g, retain_graph=keep, create_graph=create_graph, inputs=inputs)

@@ -201,3 +201,7 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> 
     if reduction == "batchmean":
         return loss.sum() / (x.shape[0] if x.ndim else 1)
     return _reduce(loss, reduction, "kl_div")
+
+
+# ---- PyTorch compatibility (issue 22, part A): tensor-level functions F-style code calls --------
+from neurona.ops.arrange import one_hot  # noqa: E402, F401  (F.one_hot(labels, num_classes))

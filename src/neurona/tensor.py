@@ -21,14 +21,17 @@ from typing import Any
 
 import numpy as np
 
+from neurona.device import CPU
+from neurona.dtypes import _BY_NUMPY, Size, as_array
 from neurona.errors import fmt_shape
 from neurona.grad_mode import AnomalyMode, _GradMode, _SetGrad, enable_grad, is_grad_enabled, no_grad  # noqa: F401 (re-exported)
+from neurona.graph_info import _EPOCH, _FREED_MESSAGE, NodeInfo, _run_hooks, _sources, counter
 
 
 # --------------------------------------------------------------------------------------------------
 # Function and Context: one op call in the graph
 # --------------------------------------------------------------------------------------------------
-class Context:
+class Context(NodeInfo):
     """What one op call keeps for its backward: its inputs, its outputs and plain attributes that
     ``forward`` sets (``ctx.winner = ...``). Nothing else: an op never changes its Function instance.
 
@@ -39,23 +42,35 @@ class Context:
     """
 
     tensors: tuple[Tensor, ...] = ()  # the input Tensors: the graph's edges
+    _epoch = -1  # the in-place epoch when the op ran: a saved value changed since then is stale
+    _view_boxes: tuple = ()  # version counters of the outputs' memory held elsewhere (views, in-place)
     on_tensors = False  # set by the engine: compute the gradient with Tensors (create_graph)
     released = False
 
     @property
     def inputs(self) -> tuple:
         self._check_alive()
+        if self._epoch != _EPOCH[0]:
+            self._check_versions()
         return self.tensors if self.on_tensors else tuple(t.data for t in self.tensors)
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The inputs' NumPy arrays in either mode: for constants such as masks."""
         self._check_alive()
+        if self._epoch != _EPOCH[0]:
+            self._check_versions()
         return tuple(t.data for t in self.tensors)
+
+    # the inputs' shapes and dtypes: an in-place change keeps both, so reading them is never stale
+    shapes = property(lambda self: tuple(t.data.shape for t in self.tensors))
+    dtypes = property(lambda self: tuple(t.data.dtype for t in self.tensors))
 
     @property
     def outputs(self) -> tuple:
         self._check_alive()
+        if self._epoch != _EPOCH[0]:
+            self._check_outputs()
         if not self.on_tensors:
             return self._arrays
         return tuple(Tensor._wrap(a) if ref() is None else ref() for ref, a in zip(self._refs, self._arrays))
@@ -79,14 +94,6 @@ class Context:
         self.tensors, self.released, self.fn_name, self.on_tensors = (), True, name, False
 
 
-_FREED_MESSAGE = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after they "
-    "have already been freed). Saved intermediate values of the graph are freed when you call "
-    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-    "graph a second time."
-)
-
-
 class Function:
     """Base class of every differentiable op.
 
@@ -98,6 +105,8 @@ class Function:
     ``apply`` on Tensors records the call in the graph; ``apply`` on plain arrays is just the forward
     (that is how a backward built from other ops runs on arrays at first order).
     """
+
+    view = False  # True for ops whose output may be a view of input 0 (shares its version counter)
 
     def __init__(self, **options: Any) -> None:
         self.__dict__.update(options)
@@ -130,9 +139,15 @@ def _link(cls: type, fn: Function, ctx: Context, inputs: tuple, results: tuple) 
             AnomalyMode.check(cls.__name__, inputs, a)
     requires_grad = _GradMode.enabled and any(t.requires_grad for t in inputs)
     outs = [Tensor._wrap(a, requires_grad) for a in arrays]
+    if cls.view and np.may_share_memory(arrays[0], inputs[0].data):  # a view shares its base's version counter
+        base = inputs[0]
+        if base._vc is None and base._ctx is not None:
+            base._ctx._view_boxes += (counter(base),)
+        outs[0]._vc = counter(base)
     if requires_grad:
         ctx.fn, ctx.fn_name, ctx.tensors, ctx._arrays = fn, cls.__name__, inputs, arrays
         ctx._refs = [weakref.ref(o) for o in outs]  # weak: an output must not keep its own node alive
+        ctx._epoch = _EPOCH[0]  # saved values changed in place after this are caught on reading
         for o in outs:
             o._ctx = ctx
     return outs
@@ -141,19 +156,7 @@ def _link(cls: type, fn: Function, ctx: Context, inputs: tuple, results: tuple) 
 # --------------------------------------------------------------------------------------------------
 # Tensor
 # --------------------------------------------------------------------------------------------------
-def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """NumPy array for ``data``: floats become float32 unless ``dtype`` says otherwise."""
-    if isinstance(data, Tensor):
-        data = data.data
-    arr = np.asarray(data, dtype=dtype)
-    if dtype is None:
-        if arr.dtype.kind == "f" and arr.dtype != np.float32:
-            arr = arr.astype(np.float32)
-        elif arr.dtype.kind in "iu" and arr.dtype != np.int64:
-            arr = arr.astype(np.int64)
-        elif arr.dtype.kind not in "fiub":
-            raise TypeError(f"cannot make a Tensor from data of dtype {arr.dtype}; expected numbers or bools")
-    return arr
+_to_array = as_array  # the name neurona.data imports
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -172,14 +175,16 @@ class Tensor:
     ``requires_grad=True``. Floating data defaults to float32.
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_retains_grad", "data", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_ctx", "_hooks", "_retains_grad", "_vc", "data", "grad", "requires_grad")
     __array_ufunc__ = None  # make NumPy hand `ndarray * Tensor` to Tensor.__rmul__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = _to_array(data, dtype)
+        self.data = as_array(data.data if isinstance(data, Tensor) else data, dtype)
         self.grad: Tensor | None = None
         self._ctx: Context | None = None
         self._retains_grad = False
+        self._vc = None  # version counter (graph_info.VersionCounter), made at the first in-place change
+        self._hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -189,34 +194,18 @@ class Tensor:
         """Fast path for ops: wrap an array that already has the right dtype."""
         t = cls.__new__(cls)
         t.data, t.grad, t._ctx, t._retains_grad, t.requires_grad = data, None, None, False, requires_grad
+        t._vc = t._hooks = None
         return t
 
     # ---- basic properties --------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
+    shape = property(lambda self: Size(self.data.shape))
+    dtype = property(lambda self: _BY_NUMPY.get(self.data.dtype) or self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
+    device = property(lambda self: CPU)
+    is_cuda = False
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
-
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self.data.shape if dim is None else self.data.shape[dim]
-
-    def numel(self) -> int:
-        return int(self.data.size)
-
-    def dim(self) -> int:
-        return self.data.ndim
-
-    def numpy(self) -> np.ndarray:
-        return self.data
-
-    def item(self) -> float | int | bool:
-        if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {fmt_shape(self.shape)}")
-        return self.data.item()
-
-    def tolist(self) -> Any:
-        return self.data.tolist()
+    _version = property(lambda self: 0 if self._vc is None else self._vc.version)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
@@ -230,29 +219,23 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return Tensor._wrap(self.data)
-
-    def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
-        extras = ""
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extras += f", dtype={self.dtype}"
-        if self._ctx is not None:
-            extras += f", grad_fn=<{self._ctx.fn_name}>"
-        elif self.requires_grad:
-            extras += ", requires_grad=True"
-        return f"tensor({body}{extras})"
+        t = Tensor._wrap(self.data)
+        t._vc = counter(self)  # shares memory, so shares the version counter
+        return t
 
     __hash__ = object.__hash__
 
     # ---- autograd -----------------------------------------------------------------------------
     def backward(
-        self, grad: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
+        self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False,
+        inputs: Sequence[Tensor] | None = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf with ``requires_grad``.
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf with ``requires_grad``
+        (only into ``inputs``' ``.grad`` when given).
 
-        ``grad`` is d(loss)/d(self); it may be omitted only when ``self`` has one element.
+        ``gradient`` is d(loss)/d(self); it may be omitted only when ``self`` has one element.
         """
+        grad = gradient
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() called on a tensor that does not require grad: none of its inputs had "
@@ -274,8 +257,15 @@ class Tensor:
             raise ValueError(
                 f"backward(): grad has shape {fmt_shape(grad.shape)} but the tensor has {fmt_shape(self.shape)}"
             )
-        run_backward([self], [grad], retain_graph=create_graph if retain_graph is None else retain_graph,
-                     create_graph=create_graph)
+        retain = create_graph if retain_graph is None else retain_graph
+        if inputs is None:
+            run_backward([self], [grad], retain_graph=retain, create_graph=create_graph)
+            return
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = run_backward([self], [grad], retain_graph=retain, create_graph=create_graph, inputs=inputs)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                t.grad = g if t.grad is None else t.grad + g
 
     # the operators (x + y, x @ w, x[i]) and methods (x.sum(), x.reshape(...)) are thin calls into
     # neurona.ops, installed on this class by neurona/ops/methods.py
@@ -299,7 +289,7 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Context]:
             continue
         seen.add(id(ctx))
         stack.append((ctx, True))
-        stack.extend((t._ctx, False) for t in ctx.tensors if t.requires_grad and t._ctx is not None)
+        stack.extend((t._ctx, False) for t in _sources(ctx) if t.requires_grad and t._ctx is not None)
     return order[::-1]
 
 
@@ -331,10 +321,19 @@ def run_backward(
         pending[id(t)] = (t, g if old is None else old[1] + g)
 
     def finish(t: Tensor, g: Any) -> None:  # t's gradient is complete
+        if t._hooks:
+            g = _run_hooks(t, g, create_graph)
         if wanted is None:
             _accumulate(t, g, create_graph, stored)
         elif id(t) in wanted:
             wanted[id(t)] = g if create_graph else Tensor._wrap(g)
+
+    def finish_unhooked(t: Tensor, g: Any) -> None:  # hooks already ran on g
+        hooks, t._hooks = t._hooks, None
+        try:
+            finish(t, g)
+        finally:
+            t._hooks = hooks
 
     stored = {id(g.data) for g in root_grads}  # arrays a .grad must not share (see _accumulate)
     for r, g in zip(roots, root_grads):
@@ -350,16 +349,18 @@ def run_backward(
             missing = [g is None for g in grads]
             if all(missing):
                 continue
-            for o, g in zip(outs, grads):
+            for i, (o, g) in enumerate(zip(outs, grads)):
+                if g is not None and o._hooks:
+                    grads[i] = g = _run_hooks(o, g, create_graph)
                 if g is not None and (o._retains_grad or wanted is not None):
-                    finish(o, g)
+                    finish(o, g) if not o._hooks else finish_unhooked(o, g)
             if any(missing):  # an output nothing used gets a zero gradient
                 grads = [_zeros(a, create_graph) if g is None else g for g, a in zip(grads, ctx._arrays)]
             ctx.on_tensors = create_graph
             input_grads = ctx.fn.backward(ctx, *grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for t, g in zip(ctx.tensors, input_grads):
+            for t, g in zip(_sources(ctx), input_grads):
                 if g is not None and t.requires_grad:
                     arrive(t, g)
             if not retain_graph:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from op_table import (
     activation,
+    arrange,
     conv,
     elementwise,
     embedding,
     functional,
+    gather,
     linalg,
     nn,
     normalization,
@@ -24,7 +26,7 @@ from op_table.info import Case, Op, case
 OPS: list[Op] = [
     row
     for module in (elementwise, activation, reduction, shape, linalg, nn, functional, normalization,
-                   embedding, conv, pool, rnn, promotion)
+                   embedding, conv, pool, rnn, promotion, gather, arrange)
     for row in module.OPS
 ]
 BY_NAME = {row.name: row for row in OPS}

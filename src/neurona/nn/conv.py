@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from neurona.device import check_device
 from neurona.errors import ShapeError
 from neurona.nn import init
 from neurona.nn._checks import check_dim, check_floating, check_rank, check_tensor
@@ -44,7 +45,9 @@ class _ConvNd(Module):
         padding_mode: str,
         output_padding: Any = 0,
         dtype: Any = np.float32,
+        device: Any = None,
     ) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__()
         name, nd = type(self).__name__, self._nd
         if in_channels <= 0 or out_channels <= 0:
@@ -184,7 +187,9 @@ class Conv2d(_Conv):
         bias: bool = True,
         padding_mode: str = "zeros",
         dtype: Any = np.float32,
+        device: Any = None,
     ) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype=dtype)
 
@@ -210,7 +215,9 @@ class Conv1d(_Conv):
         bias: bool = True,
         padding_mode: str = "zeros",
         dtype: Any = np.float32,
+        device: Any = None,
     ) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype=dtype)
 
@@ -272,7 +279,9 @@ class ConvTranspose2d(_ConvTranspose):
         dilation: int | tuple[int, int] = 1,
         padding_mode: str = "zeros",
         dtype: Any = np.float32,
+        device: Any = None,
     ) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, dtype=dtype)
 
@@ -298,6 +307,8 @@ class ConvTranspose1d(_ConvTranspose):
         dilation: int = 1,
         padding_mode: str = "zeros",
         dtype: Any = np.float32,
+        device: Any = None,
     ) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, dtype=dtype)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from neurona.device import check_device
 from neurona.errors import DTypeError, ShapeError, fmt_shape
 from neurona.nn import init
 from neurona.nn.module import Module, Parameter
@@ -33,7 +36,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 _weight=None, dtype=np.float32) -> None:
+                 _weight=None, dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__()
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value <= 0:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from neurona.device import check_device
 from neurona.nn import init
 from neurona.nn._checks import check_last_dim
 from neurona.nn.module import Module, Parameter
@@ -19,7 +21,8 @@ class Linear(Module):
     Weights: Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(in), 1/sqrt(in)); bias likewise — torch.nn.Linear's defaults.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__()
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear: in_features and out_features must be > 0, got {in_features}, {out_features}")

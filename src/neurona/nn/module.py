@@ -244,9 +244,16 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Cast floating parameters and buffers to ``dtype`` in place (e.g. ``model.to(nr.float64)``)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast floating parameters and buffers to ``dtype`` in place (e.g. ``model.to(nr.float64)``);
+        ``to("cpu")``/``to(device)``/``to(device, dtype)`` as in torch (only the CPU exists)."""
+        from neurona.dtypes import as_numpy_dtype
+        from neurona.ops.methods import _parse_to
+
+        dtype = _parse_to(args, dict(kwargs))
+        if dtype is None:
+            return self
+        dtype = as_numpy_dtype(dtype)
         for m in self.modules():
             for table in (m._parameters, m._buffers):
                 for t in table.values():
@@ -255,6 +262,14 @@ class Module:
                         if t.grad is not None:
                             t.grad = Tensor._wrap(t.grad.data.astype(dtype))
         return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        from neurona.device import _unavailable
+
+        raise RuntimeError(_unavailable("cuda"))
 
     def double(self) -> Module:
         return self.to(np.float64)

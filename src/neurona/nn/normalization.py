@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from neurona.device import check_device
 from neurona.nn._checks import check_dim, check_rank
 from neurona.nn.module import Module, Parameter
 from neurona.ops.normalization import batch_norm, layer_norm
@@ -21,7 +24,8 @@ class _BatchNorm(Module):
     _meaning = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype=np.float32) -> None:
+                 track_running_stats: bool = True, dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -84,7 +88,8 @@ class LayerNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias over the last dims ``normalized_shape`` of each sample."""
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype=np.float32) -> None:
+                 bias: bool = True, dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
+from neurona.device import check_device
 from neurona.errors import DTypeError, ShapeError, fmt_shape
 from neurona.nn import init
 from neurona.nn._checks import check_floating, check_tensor
@@ -39,7 +41,8 @@ class RNNBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype=np.float32) -> None:
+                 dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__()
         name = type(self).__name__
         _check_size(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
@@ -99,7 +102,7 @@ class RNNBase(Module):
         weight = self.weight_ih_l0
         if x.dtype != weight.dtype:
             raise DTypeError(
-                f"{self!r} has {weight.dtype} weights but got input of dtype {x.dtype}; convert one of them "
+                f"{self!r} has {weight.data.dtype} weights but got input of dtype {x.data.dtype}; convert one of them "
                 f"(x.to({weight.dtype}) or layer.to({x.dtype}))"
             )
 
@@ -202,7 +205,8 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=np.float32) -> None:
+                 bidirectional: bool = False, dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
@@ -282,7 +286,8 @@ class GRU(RNNBase):
 class RNNCellBase(Module):
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=np.float32) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         super().__init__()
         _check_size(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
@@ -311,7 +316,7 @@ class RNNCellBase(Module):
             raise ShapeError(f"{self!r} expects input of shape (N, {self.input_size}) (or ({self.input_size},) "
                              f"unbatched), got {fmt_shape(x.shape)}")
         if x.dtype != self.weight_ih.dtype:
-            raise DTypeError(f"{self!r} has {self.weight_ih.dtype} weights but got input of dtype {x.dtype}")
+            raise DTypeError(f"{self!r} has {self.weight_ih.data.dtype} weights but got input of dtype {x.data.dtype}")
         batched = x.ndim == 2
         x = x if batched else unsqueeze(x, 0)
         expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
@@ -344,7 +349,8 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 dtype=np.float32) -> None:
+                 dtype=np.float32, device: Any = None) -> None:
+        check_device(device)  # the CPU is the only device: None/"cpu" pass, others raise clearly
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, bias, dtype)

@@ -6,6 +6,21 @@ from types import ModuleType
 
 from neurona.ops import methods as _methods
 from neurona.ops.activation import elu, gelu, hardtanh, leaky_relu, relu, selu, silu, softplus
+from neurona.ops.arrange import (
+    clone,
+    cumsum,
+    diag,
+    einsum,
+    flip,
+    masked_fill,
+    one_hot,
+    outer,
+    repeat,
+    roll,
+    trace,
+    tril,
+    triu,
+)
 from neurona.ops.elementwise import (
     abs,
     add,
@@ -40,6 +55,7 @@ from neurona.ops.elementwise import (
     tanh,
     where,
 )
+from neurona.ops.gather import argsort, gather, index_select, scatter, scatter_add, sort, take_along_dim, topk
 
 # the kernels register themselves for the references they replace (neurona.ops.kernels)
 from neurona.ops.kernels import activation as _activation_kernels
@@ -81,6 +97,7 @@ from neurona.ops.shape import (
     transpose,
     unsqueeze,
 )
+from neurona.ops.torch_style import nonzero
 
 __all__ = [name for name, value in dict(globals()).items()
            if not name.startswith("_") and not isinstance(value, ModuleType) and value is not ModuleType]

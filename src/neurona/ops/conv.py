@@ -142,7 +142,7 @@ class ChannelSum(Function):
         return g.sum(axis=(0, *range(2, g.ndim)))
 
     def backward(self, ctx, grad):
-        shape = ctx.arrays[0].shape
+        shape = ctx.shapes[0]
         return BroadcastTo.apply(grad.reshape(1, -1, *(1,) * (len(shape) - 2)), shape=shape)
 
 

@@ -93,7 +93,7 @@ class Cast(Function):
         return x.astype(self.dtype)
 
     def backward(self, ctx, grad):
-        return grad.astype(ctx.arrays[0].dtype)
+        return grad.astype(ctx.dtypes[0])
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:

@@ -55,7 +55,7 @@ class Sum(Function):
         return np.sum(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, ctx, grad):
-        return _spread(grad, self, ctx.arrays[0].shape)
+        return _spread(grad, self, ctx.shapes[0])
 
 
 class Mean(Function):
@@ -66,7 +66,7 @@ class Mean(Function):
         return np.mean(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, ctx, grad):
-        return _spread(grad * (1.0 / (ctx.n or 1)), self, ctx.arrays[0].shape)
+        return _spread(grad * (1.0 / (ctx.n or 1)), self, ctx.shapes[0])
 
 
 class Max(Function):
@@ -97,7 +97,7 @@ class Prod(Function):
         return np.prod(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, ctx, grad):
-        (x,), g = ctx.inputs, _spread(grad, self, ctx.arrays[0].shape)
+        (x,), g = ctx.inputs, _spread(grad, self, ctx.shapes[0])
         if np.all(ctx.arrays[0] != 0):
             return g * _spread(ctx.output, self, x.shape) / x
         # with zeros, y / x is undefined: multiply the others directly (first order only)

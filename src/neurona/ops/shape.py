@@ -30,6 +30,8 @@ def _dim(d: int, ndim: int, op: str) -> int:
 class Reshape(Function):
     """y = x viewed with another shape;  dy/dx reshapes the gradient back"""
 
+    view = True  # the result may share x's memory (and so its version counter)
+
     def forward(self, ctx, x):
         try:
             return x.reshape(self.shape)
@@ -40,11 +42,13 @@ class Reshape(Function):
             ) from None
 
     def backward(self, ctx, grad):
-        return grad.reshape(ctx.arrays[0].shape)
+        return grad.reshape(ctx.shapes[0])
 
 
 class Permute(Function):
     """y = x with its dimensions reordered;  the gradient is permuted by the inverse order"""
+
+    view = True  # the result may share x's memory (and so its version counter)
 
     def forward(self, ctx, x):
         return np.transpose(x, self.dims)
@@ -56,11 +60,13 @@ class Permute(Function):
 class BroadcastTo(Function):
     """y = x repeated along broadcast dimensions;  dy/dx sums the gradient back (``sum_to``)"""
 
+    view = True  # the result may share x's memory (and so its version counter)
+
     def forward(self, ctx, x):
         return np.broadcast_to(x, self.shape)
 
     def backward(self, ctx, grad):
-        return SumTo.apply(grad, shape=ctx.arrays[0].shape)
+        return SumTo.apply(grad, shape=ctx.shapes[0])
 
 
 class SumTo(Function):
@@ -79,7 +85,7 @@ class SumTo(Function):
         return np.sum(x, axis=axes, keepdims=True).reshape(self.shape) if axes else x.reshape(self.shape)
 
     def backward(self, ctx, grad):
-        return BroadcastTo.apply(grad, shape=ctx.arrays[0].shape)
+        return BroadcastTo.apply(grad, shape=ctx.shapes[0])
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -181,11 +187,13 @@ def _normalize_index(index: Any) -> tuple[Any, bool]:
 class GetItem(Function):
     """y = x[index];  dy/dx scatters the gradient back to the indexed places (summing repeats)"""
 
+    view = True  # the result may share x's memory (and so its version counter)
+
     def forward(self, ctx, x):
         return x[self.index]
 
     def backward(self, ctx, grad):
-        return ScatterAdd.apply(grad, shape=ctx.arrays[0].shape, index=self.index, repeats=self.repeats)
+        return ScatterAdd.apply(grad, shape=ctx.shapes[0], index=self.index, repeats=self.repeats)
 
 
 class ScatterAdd(Function):
