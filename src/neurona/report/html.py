@@ -4,6 +4,7 @@ one file that opens offline. Written atomically, so a half-written report never 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,9 @@ figure{margin:1em 0;display:inline-block;vertical-align:top}figure img{max-width
 figcaption{font-size:.9em;color:#555}pre{background:#f5f7fa;padding:1em;overflow:auto;font-size:.85em}
 .warning{background:#fff4e0;border-left:4px solid #f0a020;padding:.5em 1em;margin:.5em 0}
 .ok{background:#e8f6e8;border-left:4px solid #3a3;padding:.5em 1em;margin:.5em 0}
-nav ol{columns:2}
+nav ol,nav ul{columns:2;column-gap:2.5em}nav li{break-inside:avoid;margin-bottom:.2em}nav ul{list-style:none;padding-left:0}
+.rst table{text-align:left}.rst td,.rst th{text-align:left}.rst dl.field-list{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}
+.rst dl.field-list dt{font-weight:600}.rst dl.field-list dd{margin:0}
 """
 
 
@@ -62,6 +65,20 @@ class HtmlReport:
             self._add(f"<p>{html.escape(para)}</p>")
         return self
 
+    def rst(self, text: str) -> HtmlReport:
+        """reStructuredText (scikit-learn's dataset descriptions, notes with bullet lists) rendered to HTML by
+        docutils, with raw HTML, file inclusion and system messages switched off: the text is shown, never run."""
+        from docutils.core import publish_parts
+
+        settings = {"raw_enabled": False, "file_insertion_enabled": False, "report_level": 5, "halt_level": 5,
+                    "doctitle_xform": False, "warning_stream": False, "input_encoding": "unicode",
+                    "syntax_highlight": "none", "math_output": "HTML"}
+        try:
+            body = publish_parts(str(text), writer_name="html5", settings_overrides=settings)["body"]
+        except Exception:  # docutils gave up on this text: show it as plain paragraphs instead
+            return self.text(text)
+        return self._add(f'<div class="rst">{body}</div>')
+
     def html(self, fragment: str) -> HtmlReport:
         """Raw, trusted HTML (built by neurona itself, never from user input)."""
         return self._add(fragment)
@@ -100,14 +117,17 @@ class HtmlReport:
         return self._add(f'<figure><img alt="{html.escape(caption)}" src="{uri}">{cap}</figure>')
 
     def render(self) -> str:
-        toc = "".join(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a></li>' for s in self.sections)
+        items = "".join(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a></li>' for s in self.sections)
+        # titles that carry their own numbers ("1. The data") get a plain list, so nothing is numbered twice
+        numbered = self.sections and all(re.match(r"\d+[.)]?\s", s.title) for s in self.sections)
+        toc = f"<ul>{items}</ul>" if numbered else f"<ol>{items}</ol>"
         body = "".join(f'<h2 id="{s.anchor}">{html.escape(s.title)}</h2>' + "".join(s.parts) for s in self.sections)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         sub = f"<p>{html.escape(self.subtitle)}</p>" if self.subtitle else ""
         return (
             f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(self.title)}</title>'
             f"<style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>{sub}"
-            f"<p><small>Written by neurona, {stamp}</small></p><nav><ol>{toc}</ol></nav>{body}</body></html>"
+            f"<p><small>Written by neurona, {stamp}</small></p><nav>{toc}</nav>{body}</body></html>"
         )
 
     def write(self, path: str | Path) -> Path:

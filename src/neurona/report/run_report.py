@@ -40,7 +40,7 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
     report.table([{"dataset": bundle.name, "task": bundle.task, "samples": bundle.n_samples,
                    "sample shape": str(tuple(bundle.X.shape[1:])), "classes": bundle.n_classes or "-",
                    "train / val / test": f"{len(split.X_train)} / {len(split.X_val)} / {len(split.X_test)}"}])
-    report.text(bundle.description)
+    report.rst(bundle.description)
 
     report.section("Model")
     report.code(str(model.summary((1, *split.X_train.shape[1:]))))
