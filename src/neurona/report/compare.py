@@ -136,10 +136,10 @@ def _config_html(runs: list[RunData], names: list[str]) -> str:
 
 
 def quantities(runs: list[RunData]) -> list[str]:
-    """The quantities to overlay: loss, val_loss, then each other logged quantity (metrics, lr), in order."""
+    """The quantities to overlay: loss, val_loss, each metric followed by its val_ twin, lr last."""
     seen = list(dict.fromkeys(k for r in runs for k in r.history))
     first = [q for q in ("loss", "val_loss") if q in seen]
-    rest = sorted((q for q in seen if q not in first), key=lambda q: (q.startswith("val_"), q == "lr", q))
+    rest = sorted((q for q in seen if q not in first), key=lambda q: (q == "lr", q.removeprefix("val_"), q))
     return first + rest
 
 
