@@ -162,6 +162,19 @@ def runs(
 
 @app.command()
 @_guarded
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run folders made by `neurona train`.")],
+    out: Annotated[Path, typer.Option("--out", help="The HTML page to write.")] = Path("compare.html"),
+) -> None:
+    """One HTML page comparing runs: learning curves overlaid, configs side by side (differences marked), metrics."""
+    from neurona.report.compare import compare_runs
+
+    path = compare_runs(run_dirs, out)
+    console.print(f"Comparison of {len(run_dirs)} runs: {path}", soft_wrap=True, highlight=False, markup=False)
+
+
+@app.command()
+@_guarded
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",

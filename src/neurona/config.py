@@ -224,6 +224,9 @@ class TrainingConfig(_Strict):
 
 class ReportConfig(_Strict):
     figures: list[Literal[FIGURES]] = Field(default_factory=lambda: list(FIGURES))  # type: ignore[valid-type]
+    # TensorBoard event files in RUN_DIR/tensorboard/ (needs neurona[tensorboard]); batch_loss adds per-batch loss
+    tensorboard: bool = False
+    tensorboard_batch_loss: bool = False
 
 
 class RunConfig(_Strict):

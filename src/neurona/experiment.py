@@ -326,6 +326,10 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
             callbacks.append(stopper)
             monitor = es.monitor
         callbacks.append(_Heartbeat(folder, monitor, epochs))
+        if config.report.tensorboard and (world is None or world[0] == 0):
+            from neurona.train.callbacks.tensorboard import TensorBoard
+
+            callbacks.append(TensorBoard(folder.file("tensorboard"), batch_loss=config.report.tensorboard_batch_loss))
         checkpoint = folder.file("checkpoint.safetensors")
         every = config.training.checkpoint_every if config.training.checkpoint else 0
         resume_from = checkpoint if resume is not None and checkpoint.is_file() else None

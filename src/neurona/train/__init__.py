@@ -12,10 +12,12 @@ from neurona.train.callbacks import (
     OptunaPruning,
     ProgressBar,
     ReduceLROnPlateau,
+    TensorBoard,
     TerminateOnNaN,
 )
 from neurona.train.history import History
 from neurona.train.trainer import Trainer
 
 __all__ = ["CSVLogger", "Callback", "Diagnostics", "EarlyStopping", "History", "LambdaCallback", "LearningRateScheduler",
-           "ModelCheckpoint", "OptunaPruning", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "Trainer", "metrics"]
+           "ModelCheckpoint", "OptunaPruning", "ProgressBar", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "Trainer",
+           "metrics"]

@@ -10,7 +10,9 @@ from neurona.train.callbacks.model_checkpoint import ModelCheckpoint
 from neurona.train.callbacks.optuna_pruning import OptunaPruning
 from neurona.train.callbacks.progress import ProgressBar
 from neurona.train.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from neurona.train.callbacks.tensorboard import TensorBoard
 from neurona.train.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["CSVLogger", "Callback", "CallbackList", "Diagnostics", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",
-           "ModelCheckpoint", "OptunaPruning", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN"]
+           "ModelCheckpoint", "OptunaPruning", "ProgressBar", "ReduceLROnPlateau", "TensorBoard",
+           "TerminateOnNaN"]
