@@ -66,6 +66,8 @@ def test_learning_curves_one_panel_per_metric_pair():
     assert len(accuracy.get_lines()) == 2
     assert len(lr.get_lines()) == 1 and lr.get_yscale() == "log"
     assert loss.get_yscale() == "linear"
+    constant = report.learning_curves({**HISTORY, "lr": [0.1] * 4})  # no flat learning-rate panel
+    assert [ax.get_title() for ax in constant.axes] == ["loss", "accuracy"]
 
 
 def test_learning_curves_options_and_inputs():

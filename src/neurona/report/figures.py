@@ -173,7 +173,10 @@ def learning_curves(
     for base in bases:
         panels.append((base, [base] + ([f"val_{base}"] if f"val_{base}" in curves else [])))
     panels += [(k[4:], [k]) for k in curves if k.startswith("val_") and k[4:] not in curves]
-    panels += [("learning rate", [k]) for k in curves if k in _LR_KEYS]
+    # a constant learning rate would be a flat panel: it is drawn only when a schedule changed it
+    panels += [("learning rate", [k]) for k in curves if k in _LR_KEYS and np.unique(curves[k]).size > 1]
+    if not panels:
+        panels = [(k, [k]) for k in curves]
 
     fig, axes = _new_figure(len(panels))
     for ax, (name, keys) in zip(axes, panels):
