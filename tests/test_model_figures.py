@@ -161,3 +161,23 @@ def test_coefficients_are_bars_per_feature_for_a_single_linear_model():
     np.testing.assert_allclose(widths, lin.weight.data)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["f0", "f1", "f2"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["no", "yes"]
+
+
+def test_a_recurrent_classifier_gets_per_class_accuracy_and_nothing_else(tmp_path):
+    from neurona.datasets import DatasetBundle
+    from neurona.models import SequenceClassifier
+    from neurona.optim import SGD
+    from neurona.report.html import HtmlReport
+    from neurona.train import Trainer
+
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((60, 12, 2)).astype(np.float32), rng.integers(0, 3, 60)
+    bundle = DatasetBundle("toy", "classification", X, y, target_names=["up", "down", "flat"])
+    split = bundle.split(val=0.0, test=0.5, seed=0)
+    model = SequenceClassifier(input_size=2, hidden_size=8, num_classes=3)
+    trainer = Trainer(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1))
+    report = HtmlReport("toy")
+    written = mf.add_model_figures(report, model, bundle, split, trainer, split.X_test, split.y_test, tmp_path)
+    assert written == ["per_class_accuracy.png"] and (tmp_path / "per_class_accuracy.png").exists()
+    page = report.render()
+    assert "What this model learned" in page and "Accuracy of each class on the test split" in page

@@ -353,13 +353,13 @@ def add_model_figures(report: Any, model: Any, bundle: Any, split: Any, trainer:
                 f"Misclassified {part} images with their true and predicted class. Look for patterns: "
                 "ambiguous or badly written samples are forgivable, systematic confusions point at what the "
                 "model has not learned.", "misclassified.png")
-    if is_recurrent(model) and X.ndim == 3 and len(X):
-        if classification:
+    if is_recurrent(model) and len(X):
+        if classification:  # float features (N, L, F) or token ids (N, L)
             add(per_class_accuracy_figure(y, trainer.predict_proba(X).argmax(1), names),
                 f"Accuracy of each class on the {part} split (dashed: overall). A class far below the line is one "
                 "the sequence model confuses with others; check it in the confusion matrix.",
                 "per_class_accuracy.png")
-        else:
+        elif X.ndim == 3:
             add(forecast_figure(X, y, trainer.predict(X)),
                 f"Top: {part} input windows over time with the true next value(s) and the forecast. Bottom: "
                 f"forecast against truth over a stretch of {part} samples, with the error. Look at the peaks and "
