@@ -9,6 +9,7 @@ import numpy as np
 from neurona.report.classifier import confusion_matrix_figure, decision_boundary, roc_figure
 from neurona.report.figures import histograms, learning_curves, mark_epoch, regression_figure
 from neurona.report.html import HtmlReport
+from neurona.report.model_figures import add_model_figures
 
 
 def _eval_part(split: Any) -> tuple[str, np.ndarray, np.ndarray]:
@@ -82,6 +83,8 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
         report.section(f"Regression results ({part} split)")
         report.figure(regression_figure(y.reshape(-1), trainer.predict(X).reshape(-1)), "Predicted vs true values",
                       fig_dir / "regression.png")
+
+    add_model_figures(report, model, bundle, split, trainer, X, y, fig_dir, part)  # conv, recurrent, surface, linear
 
     report.section("Weights, gradients and diagnostics")
     if "histograms" in wanted and diagnostics.weights:
