@@ -339,3 +339,16 @@ def test_png_bytes_data_uri_and_atomic_save(tmp_path, monkeypatch):
     assert report.save_figure(fig, tmp_path / "fig.svg").read_bytes().lstrip().startswith(b"<?xml")
     with pytest.raises(ValueError, match="cannot tell the format"):
         report.save_figure(fig, tmp_path / "fig.bmp")
+
+
+def test_histograms_label_their_axes_and_keep_few_ticks():
+    rng = np.random.default_rng(0)
+    fig = report.histograms({"fc1.weight": rng.normal(0, 0.05, 4000), "fc1.bias": rng.uniform(-1e-3, 1e-3, 64),
+                             "fc2.weight": rng.normal(3e4, 1e3, 500)})
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("value", "count")
+        labels = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+        boxes = [t.get_window_extent() for t in labels if ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
+        assert len(boxes) <= 6
+        assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:]))  # tick labels do not overlap

@@ -316,6 +316,9 @@ def histograms(
             label += f"  ({values.size - finite.size} non-finite)"
         ax.set_title(label, fontsize=9)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # a few short tick labels that never overlap
+        ax.set_xlabel("value", fontsize=8)
+        ax.set_ylabel("count", fontsize=8)
     return _finish(fig, path, title)
 
 
