@@ -86,7 +86,35 @@ class ModuleList(Module):
         return iter(self._modules.values())
 
 
-class ModuleDict(Module):
+class _KeyedEntries:
+    """The read side of a dict, shared by ModuleDict and ParameterDict over the dict ``_entries()`` returns."""
+
+    def _entries(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __getitem__(self, name: str) -> Any:
+        return self._entries()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries()
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries())
+
+    def keys(self):
+        return self._entries().keys()
+
+    def values(self):
+        return self._entries().values()
+
+    def items(self):
+        return self._entries().items()
+
+
+class ModuleDict(_KeyedEntries, Module):
     """A dict of modules whose parameters are registered under their keys."""
 
     def __init__(self, modules: dict[str, Module] | None = None) -> None:
@@ -97,26 +125,8 @@ class ModuleDict(Module):
     def __setitem__(self, name: str, module: Module) -> None:
         self.register_module(name, module)
 
-    def __getitem__(self, name: str) -> Module:
-        return self._modules[name]
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._modules
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
+    def _entries(self) -> dict[str, Module]:
+        return self._modules
 
 
 class Identity(Module):
@@ -192,7 +202,7 @@ class ParameterList(Module):
         return ", ".join(f"({k}): Parameter of shape {tuple(p.shape)}" for k, p in self._parameters.items())
 
 
-class ParameterDict(Module):
+class ParameterDict(_KeyedEntries, Module):
     """A dict of Parameters registered under their keys."""
 
     def __init__(self, parameters: dict[str, Any] | None = None) -> None:
@@ -203,26 +213,8 @@ class ParameterDict(Module):
     def __setitem__(self, name: str, value: Any) -> None:
         self.register_parameter(name, _as_parameter(value))
 
-    def __getitem__(self, name: str) -> Parameter:
-        return self._parameters[name]
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._parameters
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def values(self):
-        return self._parameters.values()
-
-    def items(self):
-        return self._parameters.items()
+    def _entries(self) -> dict[str, Parameter]:
+        return self._parameters
 
     def update(self, parameters: dict[str, Any]) -> None:
         for name, value in parameters.items():
