@@ -169,6 +169,43 @@ def test_roc_with_string_labels_and_bad_shapes(three_classes):
         report.roc_figure(y, proba[:10])
 
 
+def test_many_class_roc_is_compact_with_every_auc_as_a_dot():
+    rng = np.random.default_rng(4)
+    k, n = 10, 600
+    y = np.arange(n) % k
+    logits = rng.normal(size=(n, k)) + np.eye(k)[y] * np.linspace(0.5, 4.0, k)[y][:, None]
+    proba = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    names = [f"class {c}" for c in range(k)]
+    fig = report.roc_figure(y, proba, class_names=names)
+    roc_ax, dots = fig.axes
+    truth = {name: round(roc_auc_score(y == j, proba[:, j]), 3) for j, name in enumerate(names)}
+    weakest = sorted(truth, key=lambda name: truth[name])[:3]
+    aucs = legend_aucs(roc_ax)  # the averages and the three weakest classes, not ten curves
+    assert set(aucs) == {*weakest, "micro-average", "macro-average"}
+    assert all(aucs[name] == truth[name] for name in weakest)
+    assert aucs["macro-average"] == round(roc_auc_score(y, proba, multi_class="ovr", average="macro"), 3)
+    rows = {t.get_text(): y for t, y in zip(dots.get_yticklabels(), dots.get_yticks(), strict=True)}
+    assert sorted(rows, key=rows.get, reverse=True) == names  # every class, the first on top
+    assert sorted(float(t.get_text()) for t in dots.texts) == sorted(truth.values())
+    assert dots.get_xlim()[1] > 1.0 and dots.get_xlim()[0] < min(truth.values())
+    assert roc_ax.get_xlim()[1] > 1.0  # some AUCs are far from 1: the whole ROC square
+    strong = np.exp(logits + 6 * np.eye(k)[y])
+    corner = report.roc_figure(y, strong / strong.sum(1, keepdims=True)).axes[0]
+    assert corner.get_xlim()[1] <= 0.3 and corner.get_ylim()[0] >= 0.7  # all near 1: the corner, where they differ
+
+
+def test_run_report_roc_caption_names_the_weakest_and_strongest_class():
+    from neurona.report.run_report import roc_caption
+
+    y = np.repeat(np.arange(5), 20)
+    proba = np.full((100, 5), 0.1)
+    proba[np.arange(100), y] = 0.6
+    proba[:20, 0], proba[:20, 1] = 0.1, 0.6  # class 0 is always mistaken for class 1
+    caption = roc_caption(y, proba, ["a", "b", "c", "d", "e"])
+    assert f"from {roc_auc_score(y == 0, proba[:, 0]):.3f} (a)" in caption and "to 1.000" in caption
+    assert "hugs the top-left" in roc_caption(y % 3, proba[:, :3], None)
+
+
 # ---- decision boundary ---------------------------------------------------------------------------
 @pytest.fixture
 def blobs():

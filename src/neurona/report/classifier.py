@@ -18,6 +18,10 @@ from matplotlib.figure import Figure
 from neurona.errors import ShapeError, fmt_shape
 from neurona.report.figures import _finish, _new_figure, _to_numpy
 
+COMPACT_ROC_CLASSES = 5  # from this many classes on, the ROC figure is compact: averages + weakest classes + dots
+WEAKEST_CLASSES = 3
+ZOOM_ROC_ABOVE = 0.95  # a compact ROC whose every class has at least this AUC shows only the top-left corner
+
 
 def _class_colors(k: int) -> list:
     from matplotlib import colormaps
@@ -132,7 +136,14 @@ def roc_figure(
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """ROC curves with their AUC: one curve for a binary task; one per class (one-vs-rest) plus the
-    micro and macro averages for several classes.
+    micro and macro averages for several classes. From ``COMPACT_ROC_CLASSES`` (5) classes on, a curve per
+    class would bury the panel (ten near-identical curves hugging the corner), so the ROC panel keeps the
+    averages and the ``WEAKEST_CLASSES`` (3) classes with the lowest AUC (only its top-left corner when every
+    AUC is at least ``ZOOM_ROC_ABOVE``), and a second panel lists every class's AUC as a dot on a zoomed axis.
+
+    For one class c with score s_c, the curve traces (FPR(t), TPR(t)) over thresholds t, with
+    TPR(t) = P(s_c >= t | y = c) and FPR(t) = P(s_c >= t | y != c); AUC is the area under it, the chance that a
+    random member of c scores above a random non-member.
 
     Parameters
     ----------
@@ -173,8 +184,8 @@ def roc_figure(
             f"got {fmt_shape(score.shape)}"
         )
     present = np.unique(true)
-    fig, (ax,) = _new_figure(1, panel_size=(5.2, 4.8))
     if score.ndim == 1:
+        fig, (ax,) = _new_figure(1, panel_size=(5.2, 4.8))
         if present.size != 2:
             raise ValueError(
                 f"roc_figure: 1-D scores are for two classes, but y_true holds {present.size} "
@@ -197,29 +208,78 @@ def roc_figure(
             )
         names = _names(class_names, classes, "roc_figure")
         onehot = label_binarize(true, classes=classes)
-        curves, aucs = [], []
-        for j, color in enumerate(_class_colors(k)):
-            if onehot[:, j].min() == onehot[:, j].max():
-                continue  # a class absent from y_true (or the only one) has no ROC curve
-            fpr, tpr, _ = roc_curve(onehot[:, j], score[:, j])
-            curves.append((fpr, tpr))
-            aucs.append(auc(fpr, tpr))
-            ax.plot(fpr, tpr, lw=1.5, color=color, label=f"{names[j]} (AUC = {aucs[-1]:.3f})")
+        curves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for j in range(k):
+            if onehot[:, j].min() != onehot[:, j].max():  # a class absent from y_true has no ROC curve
+                fpr, tpr, _ = roc_curve(onehot[:, j], score[:, j])
+                curves[j] = (fpr, tpr)
+        aucs = {j: auc(*curve) for j, curve in curves.items()}
+        compact = k >= COMPACT_ROC_CLASSES
+        if compact:  # the ROC panel keeps the averages and the weakest classes; every AUC goes to a dot plot
+            fig, (ax, dots) = _new_figure(2, ncols=2, panel_size=(3.9, 3.4))
+            shown = sorted(aucs, key=lambda j: (aucs[j], j))[:WEAKEST_CLASSES]
+        else:
+            fig, (ax,) = _new_figure(1, panel_size=(5.2, 4.8))
+            shown = sorted(aucs)
+        colors = _class_colors(k)
+        for j in shown:
+            fpr, tpr = curves[j]
+            ax.plot(fpr, tpr, lw=1.5, color=colors[j], label=f"{names[j]} (AUC = {aucs[j]:.3f})")
         fpr, tpr, _ = roc_curve(onehot.ravel(), score.ravel())
         ax.plot(fpr, tpr, lw=2, ls="--", color="k", label=f"micro-average (AUC = {auc(fpr, tpr):.3f})")
-        grid = np.unique(np.concatenate([f for f, _ in curves]))
-        mean_tpr = np.mean([np.interp(grid, f, t) for f, t in curves], axis=0)
-        ax.plot(grid, mean_tpr, lw=2, ls=":", color="k", label=f"macro-average (AUC = {np.mean(aucs):.3f})")
+        grid = np.unique(np.concatenate([f for f, _ in curves.values()]))
+        mean_tpr = np.mean([np.interp(grid, f, t) for f, t in curves.values()], axis=0)
+        macro = float(np.mean(list(aucs.values())))
+        ax.plot(grid, mean_tpr, lw=2, ls=":", color="k", label=f"macro-average (AUC = {macro:.3f})")
+        if compact:
+            _auc_dots(dots, [names[j] for j in sorted(aucs)], [aucs[j] for j in sorted(aucs)],
+                      [colors[j] for j in sorted(aucs)])
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="chance")
-    ax.set_xlim(-0.01, 1.01)
-    ax.set_ylim(-0.01, 1.01)
+    corner = score.ndim == 2 and len(fig.axes) == 2 and min(aucs.values()) >= ZOOM_ROC_ABOVE
+    if corner:  # every curve hugs the corner: show the corner, where they differ
+        ax.set_xlim(-0.005, 0.3)
+        ax.set_ylim(0.7, 1.005)
+    else:
+        ax.set_xlim(-0.01, 1.01)
+        ax.set_ylim(-0.01, 1.01)
     ax.set_aspect("equal")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
-    ax.set_title(title or "ROC")
+    ax.set_title(title or ("ROC, top-left corner" if corner
+                           else "ROC: averages and the weakest classes" if len(fig.axes) == 2 else "ROC"))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return _finish(fig, path)
+
+
+def _auc_dots(ax: Any, names: list[str], aucs: list[float], colors: list) -> None:
+    """Every class's AUC as a dot on a zoomed axis (a dot, not a bar: the axis does not start at 0)."""
+    values = np.asarray(aucs)
+    low = min(float(values.min()), 0.99)
+    left = max(0.0, low - 0.15 * (1.0 - low) - 0.002)
+    rows = np.arange(len(names))[::-1]  # first class on top
+    ax.hlines(rows, left, values, color="0.85", lw=1)
+    ax.scatter(values, rows, c=colors, s=28, zorder=3)
+    for row, value in zip(rows, values, strict=True):
+        ax.annotate(f"{value:.3f}", (value, row), xytext=(-4, 5), textcoords="offset points", ha="right",
+                    fontsize=7)
+    ax.set_yticks(rows, names, fontsize=8)
+    ax.set_xlim(left, 1.0 + 0.04 * (1.0 - left))
+    ax.set_ylim(-0.7, len(names) - 0.3)
+    ax.set_xlabel("AUC (one-vs-rest); axis zoomed")
+    ax.set_title("AUC per class")
+    ax.grid(axis="x", alpha=0.3)
+
+
+def per_class_auc(y_true: Any, proba: Any) -> dict[int, float]:
+    """One-vs-rest AUC of each class column of ``proba`` present in ``y_true`` (labels 0..k-1), from
+    scikit-learn's ``roc_auc_score``."""
+    from sklearn.metrics import roc_auc_score
+
+    true = _to_numpy(y_true, "y_true").ravel()
+    score = _to_numpy(proba, "proba")
+    return {j: float(roc_auc_score(true == j, score[:, j])) for j in range(score.shape[1])
+            if 0 < int((true == j).sum()) < true.size}
 
 
 # --------------------------------------------------------------------------------------------------

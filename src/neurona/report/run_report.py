@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from neurona.report.classifier import confusion_matrix_figure, decision_boundary, roc_figure
+from neurona.report.classifier import (
+    COMPACT_ROC_CLASSES,
+    WEAKEST_CLASSES,
+    confusion_matrix_figure,
+    decision_boundary,
+    per_class_auc,
+    roc_figure,
+)
 from neurona.report.figures import histograms, learning_curves, mark_epoch, regression_figure
 from neurona.report.html import HtmlReport
 from neurona.report.model_figures import add_model_figures
@@ -73,7 +80,7 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
                           "Confusion matrix (rows: true class, normalised)", fig_dir / "confusion_matrix.png")
         if "roc" in wanted and len(np.unique(y)) > 1:
             scores = proba[:, 1] if proba.shape[1] == 2 else proba
-            report.figure(roc_figure(y, scores, class_names=names), "ROC curves and AUC", fig_dir / "roc.png")
+            report.figure(roc_figure(y, scores, class_names=names), roc_caption(y, proba, names), fig_dir / "roc.png")
         if "decision_boundary" in wanted and split.X_train.ndim == 2 and split.X_train.shape[1] == 2:
             report.figure(decision_boundary(lambda pts: trainer.predict_proba(pts.astype(np.float32)), split.X_train,
                                             split.y_train, X, y, class_names=names),
@@ -100,6 +107,19 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
         report.note("No problems found: no dead or saturated layers, gradients of similar size across layers, "
                     "and update/weight ratios in a healthy range.")
     report.write(folder.file("report.html"))
+
+
+def roc_caption(y: np.ndarray, proba: np.ndarray, names: Any) -> str:
+    """What to read in the ROC figure, from the measured per-class AUCs."""
+    aucs = per_class_auc(y, proba)
+    if proba.shape[1] < COMPACT_ROC_CLASSES or not aucs:
+        return ("ROC curves and AUC: the closer a curve hugs the top-left corner, the better the scores "
+                "separate that class from the rest (the dashed diagonal is chance)")
+    label = (lambda j: str(names[j])) if names is not None else str
+    worst, best = min(aucs, key=aucs.get), max(aucs, key=aucs.get)
+    return (f"ROC of the {len(aucs)} classes, one-vs-rest: the left panel draws the micro and macro averages and "
+            f"the {min(WEAKEST_CLASSES, len(aucs))} classes with the lowest AUC; the right panel lists every "
+            f"class's AUC, from {aucs[worst]:.3f} ({label(worst)}) to {aucs[best]:.3f} ({label(best)})")
 
 
 def _monitor(config: Any) -> str:
