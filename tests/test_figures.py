@@ -194,6 +194,15 @@ def test_many_class_roc_is_compact_with_every_auc_as_a_dot():
     assert corner.get_xlim()[1] <= 0.3 and corner.get_ylim()[0] >= 0.7  # all near 1: the corner, where they differ
 
 
+def test_run_report_confusion_caption_names_the_most_frequent_mistake():
+    from neurona.report.run_report import confusion_caption
+
+    y = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    predicted = np.array([0, 2, 2, 1, 0, 2, 2, 2])
+    assert "a taken for c, 2 of 3 samples of a" in confusion_caption(y, predicted, ["a", "b", "c"])
+    assert "Every held-out sample is on the diagonal" in confusion_caption(y, y, None)
+
+
 def test_run_report_roc_caption_names_the_weakest_and_strongest_class():
     from neurona.report.run_report import roc_caption
 

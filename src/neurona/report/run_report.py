@@ -77,7 +77,7 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
         if "confusion_matrix" in wanted:
             report.figure(confusion_matrix_figure(y, proba.argmax(1), labels=list(range(proba.shape[1])),
                                                   display_labels=names, normalize="true"),
-                          "Confusion matrix (rows: true class, normalised)", fig_dir / "confusion_matrix.png")
+                          confusion_caption(y, proba.argmax(1), names), fig_dir / "confusion_matrix.png")
         if "roc" in wanted and len(np.unique(y)) > 1:
             scores = proba[:, 1] if proba.shape[1] == 2 else proba
             report.figure(roc_figure(y, scores, class_names=names), roc_caption(y, proba, names), fig_dir / "roc.png")
@@ -107,6 +107,20 @@ def write_run_report(folder: Any, config: Any, bundle: Any, split: Any, model: A
         report.note("No problems found: no dead or saturated layers, gradients of similar size across layers, "
                     "and update/weight ratios in a healthy range.")
     report.write(folder.file("report.html"))
+
+
+def confusion_caption(y: np.ndarray, predicted: np.ndarray, names: Any) -> str:
+    """What to read in the confusion matrix, with the most frequent confusion as measured."""
+    text = "Confusion matrix: rows are the true class, normalised so each row sums to 1; the diagonal is each class's recall"
+    y, predicted = np.asarray(y).ravel(), np.asarray(predicted).ravel()
+    wrong = y != predicted
+    if not wrong.any():
+        return text + ". Every held-out sample is on the diagonal."
+    pairs, counts = np.unique(np.stack([y[wrong], predicted[wrong]], 1), axis=0, return_counts=True)
+    (true, guess), count = pairs[counts.argmax()], int(counts.max())
+    label = (lambda c: str(names[c])) if names is not None else str
+    return (text + f". The most frequent mistake: {label(true)} taken for {label(guess)}, {count} of "
+            f"{int((y == true).sum())} samples of {label(true)}.")
 
 
 def roc_caption(y: np.ndarray, proba: np.ndarray, names: Any) -> str:
