@@ -221,3 +221,19 @@ def test_every_reference_model_family_has_an_example_config():
     assert {"mlp", "lenet5", "convnet", "conv1dnet", "seq2one"} <= names
     cells = {load_config(path).model.args.get("cell") for path in EXAMPLES if load_config(path).model.name == "seq2one"}
     assert cells == {"lstm", "gru"}
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_models_table_never_breaks_a_name_or_an_option(width, monkeypatch):
+    from neurona import cli
+    from neurona.models import describe_models
+
+    monkeypatch.setattr(cli.console, "width", width)
+    code, out = invoke("models")
+    assert code == 0, out
+    lines = out.splitlines()
+    for row in describe_models():
+        assert any(row["name"] in line for line in lines), row["name"]
+        for key, value in row["options"].items():
+            pair = f"{key}={value}"
+            assert any(pair in line for line in lines), (width, pair)

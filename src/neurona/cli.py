@@ -262,12 +262,25 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
-    table = Table(title="neurona models (config: model: {name: ..., option: value})")
-    for col, ratio in (("name", 2), ("what it is", 4), ("options (default)", 5), ("from the data", 2)):
-        table.add_column(col, ratio=ratio, overflow="fold")
+    title = "neurona models (config: model: {name: ..., option: value})"
+    if console.width < 110:  # narrow terminal or a pipe: one block per model, nothing squeezed into a column
+        console.print(f"[bold]{title}[/]\n", highlight=False)
+        for r in rows:
+            console.print(f"[bold]{r['name']}[/]: {r['description']}", highlight=False)
+            console.print("  options: " + ", ".join(f"{k}={v}" for k, v in r["options"].items()), highlight=False)
+            if r["from_data"]:
+                console.print("  from the data: " + ", ".join(r["from_data"]), highlight=False)
+            console.print()
+        return
+    table = Table(title=title)
+    # names and name=value pairs never break inside; the description wraps between words
+    table.add_column("name", no_wrap=True)
+    table.add_column("what it is", ratio=3)
+    table.add_column("options (default)", no_wrap=True)
+    table.add_column("from the data", no_wrap=True)
     for r in rows:
-        options = ", ".join(f"{k}={v}" for k, v in r["options"].items())
-        table.add_row(r["name"], r["description"], options, ", ".join(r["from_data"]))
+        options = "\n".join(f"{k}={v}" for k, v in r["options"].items())
+        table.add_row(r["name"], r["description"], options, "\n".join(r["from_data"]))
     console.print(table)
 
 
