@@ -420,3 +420,17 @@ def test_load_by_name_and_errors():
         datasets.load("iris", noise=3)
     with pytest.raises(ConfigError, match=r"needs the option.*root"):
         datasets.load("mnist")
+
+
+def test_recurrent_layouts_of_digits_and_waveforms_are_the_same_numbers_reshaped():
+    flat = datasets.load("digits")
+    rows = datasets.load("digits", as_sequences=True)
+    assert rows.X.shape == (1797, 8, 8) and np.array_equal(rows.X[:, 2], flat.X[:, 16:24])  # step 2 = third row
+    with pytest.raises(ConfigError, match="as_images and as_sequences exclude each other"):
+        datasets.load("digits", as_images=True, as_sequences=True)
+    conv = datasets.load("waveforms", n=20, length=64)
+    seq = datasets.load("waveforms", n=20, length=64, steps=4)
+    assert seq.X.shape == (20, 4, 16) and np.array_equal(seq.X.reshape(20, 64), conv.X[:, 0])
+    assert np.array_equal(seq.y, conv.y)
+    with pytest.raises(ConfigError, match="steps=5 must divide length=64"):
+        datasets.load("waveforms", n=20, length=64, steps=5)

@@ -25,7 +25,8 @@ LOGISTIC = {"name": "iris-logistic", "seed": 0,
             "optimizer": {"name": "adam", "lr": 0.05}, "training": {"epochs": 10, "batch_size": 16}}
 CAPTIONS = {"conv_filters.png": "filters", "feature_maps.png": "What the first conv layer makes of 3",
             "misclassified.png": "Misclassified", "forecast.png": "forecast against truth",
-            "surface.png": "surface the model learned", "coefficients.png": "Each input feature's weight"}
+            "surface.png": "surface the model learned", "coefficients.png": "Each input feature's weight",
+            "per_class_accuracy.png": "Accuracy of each class"}
 MODEL_FIGURES = {"conv_filters.png", "feature_maps.png", "misclassified.png", "per_class_accuracy.png",
                  "forecast.png", "surface.png", "coefficients.png"}
 
@@ -41,6 +42,7 @@ def _train(config: Path, out: Path) -> Path:
     ("digits_lenet5.yaml", {"conv_filters.png", "feature_maps.png", "misclassified.png"}),
     ("waveforms_conv1d.yaml", {"conv_filters.png", "feature_maps.png"}),
     ("sine_lstm.yaml", {"forecast.png"}),
+    ("digits_gru.yaml", {"per_class_accuracy.png"}),
     ("reg_plane.yaml", {"surface.png"}),
     ("logistic", {"coefficients.png"}),
 ])

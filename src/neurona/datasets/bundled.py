@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from neurona.datasets.base import DatasetBundle
-from neurona.errors import DatasetError
+from neurona.errors import ConfigError, DatasetError
 
 UCI = "UCI Machine Learning Repository (CC BY 4.0); copy bundled with scikit-learn (BSD-3-Clause)"
 
@@ -61,7 +61,7 @@ def iris() -> DatasetBundle:
     )
 
 
-def digits(as_images: bool = False) -> DatasetBundle:
+def digits(as_images: bool = False, as_sequences: bool = False) -> DatasetBundle:
     """Handwritten digits: 1797 images of 8x8 pixels with intensities 0..16, 10 classes.
 
     Parameters
@@ -69,6 +69,9 @@ def digits(as_images: bool = False) -> DatasetBundle:
     as_images : bool
         Give ``X`` the shape ``(n, 1, 8, 8)`` (channels first, for a CNN) instead of ``(n, 64)``.
         Pixel values stay 0..16 either way (divide by 16, or ``split(scale='minmax')``, for [0, 1]).
+    as_sequences : bool
+        Give ``X`` the shape ``(n, 8, 8)``: each image read top to bottom as 8 steps of one 8-pixel row, for
+        a recurrent network (``sequence_classifier``).
 
     Examples
     --------
@@ -82,8 +85,12 @@ def digits(as_images: bool = False) -> DatasetBundle:
         "Digits: 8x8 images of handwritten digits 0-9 (4x4 blocks of a 32x32 bitmap, counting set pixels).",
         f"E. Alpaydin and C. Kaynak (1998), Optical Recognition of Handwritten Digits (test set). {UCI}",
     )
+    if as_images and as_sequences:
+        raise ConfigError("digits: as_images and as_sequences exclude each other; pick one layout")
     if as_images:
         bundle.X = bundle.X.reshape(-1, 1, 8, 8)
+    elif as_sequences:
+        bundle.X = bundle.X.reshape(-1, 8, 8)
     return bundle
 
 

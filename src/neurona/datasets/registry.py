@@ -57,7 +57,7 @@ REGISTRY: dict[str, Entry] = {
             10,
             "bundled",
             _UCI,
-            "8x8 handwritten digits (as_images=True gives (1, 8, 8))",
+            "8x8 handwritten digits (as_images=True gives (1, 8, 8), as_sequences=True 8 rows of 8)",
         ),
         Entry(
             "wine",
@@ -211,7 +211,7 @@ REGISTRY: dict[str, Entry] = {
             5,
             "generated",
             _GEN,
-            "Raw 1-D waveforms: sine, square, sawtooth, triangle, chirp (for Conv1d)",
+            "Raw 1-D waveforms: sine, square, sawtooth, triangle, chirp (for Conv1d; steps=S for RNNs)",
         ),
         Entry(
             "sine_forecast",

@@ -95,7 +95,8 @@ def _waves(kind: int, t: np.ndarray, cycles: np.ndarray, phase: np.ndarray, rng:
     return np.sin(2 * np.pi * position)
 
 
-def waveforms(n: int = 1000, length: int = 128, noise: float = 0.1, seed: int = 0) -> DatasetBundle:
+def waveforms(n: int = 1000, length: int = 128, noise: float = 0.1, seed: int = 0,
+              steps: int | None = None) -> DatasetBundle:
     """Raw 1-D waveforms to classify by shape: sine, square, sawtooth, triangle or chirp (5 classes).
 
     Each example is ``length`` samples of one waveform with a random number of periods per window
@@ -107,7 +108,7 @@ def waveforms(n: int = 1000, length: int = 128, noise: float = 0.1, seed: int = 
     frequency), as an audio classifier learns timbre rather than pitch.
 
     ``X`` is (n, 1, length): one channel, channels first, ready for ``nn.Conv1d``; flatten it for an MLP
-    or use ``X[:, 0, :, None]`` (n, length, 1) for an RNN. ``y`` holds labels 0..4 in the order of
+    or use ``X[:, 0, :, None]`` (n, length, 1) for an RNN, or ``steps``. ``y`` holds labels 0..4 in the order of
     ``target_names`` (sine, square, sawtooth, triangle, chirp), balanced.
 
     Parameters
@@ -118,9 +119,15 @@ def waveforms(n: int = 1000, length: int = 128, noise: float = 0.1, seed: int = 
     noise : float, default 0.1
         Standard deviation of the additive noise (the amplitudes are about 1).
     seed : int, default 0
+    steps : int, optional
+        For a recurrent network: ``X`` becomes (n, steps, length // steps), the waveform read as ``steps``
+        consecutive chunks (``length`` must be a multiple of ``steps``). Fewer, longer steps make the
+        sequence shorter for the gradient to cross.
 
     Examples
     --------
+    >>> waveforms(n=10, length=128, steps=8).X.shape
+    (10, 8, 16)
     >>> ds = waveforms(n=100, length=64)
     >>> ds.X.shape, ds.target_names[4]
     ((100, 1, 64), 'chirp')
@@ -137,9 +144,16 @@ def waveforms(n: int = 1000, length: int = 128, noise: float = 0.1, seed: int = 
     for kind in range(len(WAVEFORM_NAMES)):
         rows = y == kind
         X[rows] = _waves(kind, t, cycles[rows], phase[rows], rng)
+    if steps is not None:
+        steps = _int("steps", steps, 1, where)
+        if length % steps:
+            raise ConfigError(f"{where}: steps={steps} must divide length={length} (each step reads length // steps "
+                              "samples)")
     X = amplitude[:, None] * X + noise * rng.standard_normal((n, length))
-    return _bundle(waveforms, "classification", X[:, None, :], y, list(WAVEFORM_NAMES),
-                   n=n, length=length, noise=noise, seed=seed)
+    X = X[:, None, :] if steps is None else X.reshape(n, steps, length // steps)
+    extra = {} if steps is None else {"steps": steps}
+    return _bundle(waveforms, "classification", X, y, list(WAVEFORM_NAMES),
+                   n=n, length=length, noise=noise, seed=seed, **extra)
 
 
 # ---- forecasting ----------------------------------------------------------------------------------
