@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-references demo bench clean
+.PHONY: run test test-references demo bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 
 bench: $(VENV)/.test
 	cd benchmarks && for b in bench_mlp bench_lenet bench_lstm; do $(BENCH_ENV) ../$(BIN)/python $$b.py || exit 1; done
+
+# the report pictures in docs/images/ (headless Debian chromium + chromium-driver)
+screenshots: $(VENV)/.test
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
