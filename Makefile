@@ -35,7 +35,7 @@ ENGINE_TESTS := tests/test_ops.py tests/test_tensor.py tests/test_autograd.py te
 	tests/test_recurrent.py tests/test_kernels.py tests/test_layers.py tests/test_models.py
 
 test: $(VENV)/.test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/python -m pytest
 	NEURONA_KERNELS=0 $(BIN)/python -m pytest $(ENGINE_TESTS)
 

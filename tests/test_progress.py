@@ -50,3 +50,17 @@ def test_terminal_epoch_lines_break_between_pairs_only():
             assert len(words) % 2 == 0 and all(not w[0].isdigit() for w in words[::2])
     assert len(wrap_pairs("epoch 3/30", pairs, 200).splitlines()) == 1
 
+
+
+def test_terminal_bar_keeps_its_width_from_80_columns_up():
+    import re
+
+    for width in (80, 100, 160):
+        out = io.StringIO()
+        _fit(Console(file=out, width=width, force_terminal=True, color_system=None))
+        plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())  # drop cursor movements of the live display
+        bars = [line for line in re.split(r"[\r\n]", plain) if "━" in line]
+        assert bars, "the live bar was never drawn"
+        for line in bars:
+            assert len(line) <= width and line.count("━") == 24, (width, line)
+            assert re.search(r"epoch \d/3 ━+ \d/4 loss \d\.\d{4}", line)
