@@ -185,7 +185,7 @@ def roc_figure(
         )
     present = np.unique(true)
     if score.ndim == 1:
-        fig, (ax,) = _new_figure(1, panel_size=(5.2, 4.8))
+        fig, (ax,) = _new_figure(1, panel_size=(6.8, 4.4))
         if present.size != 2:
             raise ValueError(
                 f"roc_figure: 1-D scores are for two classes, but y_true holds {present.size} "
@@ -216,10 +216,10 @@ def roc_figure(
         aucs = {j: auc(*curve) for j, curve in curves.items()}
         compact = k >= COMPACT_ROC_CLASSES
         if compact:  # the ROC panel keeps the averages and the weakest classes; every AUC goes to a dot plot
-            fig, (ax, dots) = _new_figure(2, ncols=2, panel_size=(3.9, 3.4))
+            fig, (ax, dots) = _new_figure(2, ncols=2, panel_size=(4.6, 3.4))
             shown = sorted(aucs, key=lambda j: (aucs[j], j))[:WEAKEST_CLASSES]
         else:
-            fig, (ax,) = _new_figure(1, panel_size=(5.2, 4.8))
+            fig, (ax,) = _new_figure(1, panel_size=(6.8, 4.4))
             shown = sorted(aucs)
         colors = _class_colors(k)
         for j in shown:
@@ -248,7 +248,7 @@ def roc_figure(
     ax.set_title(title or ("ROC, top-left corner" if corner
                            else "ROC: averages and the weakest classes" if len(fig.axes) == 2 else "ROC"))
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)  # beside the curves, never on them
     return _finish(fig, path)
 
 
@@ -267,6 +267,7 @@ def _auc_dots(ax: Any, names: list[str], aucs: list[float], colors: list) -> Non
     ax.set_xlim(left, 1.0 + 0.04 * (1.0 - left))
     ax.set_ylim(-0.7, len(names) - 0.3)
     ax.set_xlabel("AUC (one-vs-rest); axis zoomed")
+    ax.set_ylabel("class")
     ax.set_title("AUC per class")
     ax.grid(axis="x", alpha=0.3)
 
@@ -365,7 +366,7 @@ def decision_boundary(
     names = _names(class_names, classes, "decision_boundary")
     colors = _class_colors(k)
 
-    fig, (ax,) = _new_figure(1, panel_size=(6.0 if proba is not None else 5.2, 4.8))
+    fig, (ax,) = _new_figure(1, panel_size=(6.0 if proba is not None else 5.2, 5.4))
     if proba is not None:  # binary with probabilities: shade by P(second class)
         shading = LinearSegmentedColormap.from_list("boundary", [colors[0], "white", colors[1]])
         filled = ax.contourf(
@@ -403,7 +404,8 @@ def decision_boundary(
     ax.set_ylim(ys[0], ys[-1])
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
-    ax.legend(loc="best", fontsize=8, framealpha=0.8)
+    handles = ax.get_legend_handles_labels()[0]  # below the axes: the points cover the whole plane
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(len(handles), 2), fontsize=8)
     return _finish(fig, path)
 
 

@@ -186,6 +186,7 @@ def learning_curves(
             ax.plot(np.arange(1, y.size + 1), y, marker="o" if y.size <= 30 else None, ms=3, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         values = np.concatenate([curves[k] for k in keys])

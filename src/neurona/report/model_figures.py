@@ -225,6 +225,7 @@ def forecast_figure(X: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, windo
     bottom.plot(steps, p - t, ".", color="tab:red", ms=3)
     bottom.axhline(0, color="0.6", lw=0.8)
     bottom.set_ylabel("error")
+    bottom.set_title("error = forecast - truth", fontsize=9)
     bottom.set_xlabel("test sample")
     return fig
 
