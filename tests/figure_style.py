@@ -4,7 +4,11 @@ and legends that cover no data. Used by the report tests on every figure a repor
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 
 
@@ -42,6 +46,8 @@ def _points_under(box, ax) -> tuple[int, int]:
 
 def figure_problems(fig, name: str = "figure") -> list[str]:
     """Every style problem of ``fig``, as readable lines (empty when it is fine)."""
+    if not isinstance(fig.canvas, FigureCanvasAgg):  # a figure made without a canvas of its own
+        FigureCanvasAgg(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison and ax.get_label() != "<colorbar>"]
@@ -66,3 +72,23 @@ def figure_problems(fig, name: str = "figure") -> list[str]:
             if inside:
                 problems.append(f"{where}: the legend covers {inside} of {total} data points")
     return problems
+
+
+@contextlib.contextmanager
+def checked_figures():
+    """Within the block, every figure an HtmlReport embeds is checked first; yields the list of problems
+    (the report itself is written as usual)."""
+    from neurona.report.html import HtmlReport
+
+    found: list[str] = []
+    embed = HtmlReport.figure
+
+    def checked(self, fig, caption="", png_path=None):
+        found.extend(figure_problems(fig, Path(png_path).name if png_path else caption[:60]))
+        return embed(self, fig, caption, png_path)
+
+    HtmlReport.figure = checked
+    try:
+        yield found
+    finally:
+        HtmlReport.figure = embed

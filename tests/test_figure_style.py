@@ -8,11 +8,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from figure_style import figure_problems
+from figure_style import checked_figures, figure_problems
 from neurona import report
 from neurona.config import load_config
 from neurona.experiment import run
-from neurona.report.html import HtmlReport
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,14 +66,7 @@ def test_classifier_figures_follow_the_rule_at_any_quality():
 
 @pytest.mark.parametrize("config", ["iris.yaml", "spiral.yaml", "digits_lenet5.yaml", "sine_lstm.yaml",
                                     "waveforms_conv1d.yaml", "reg_plane.yaml", "boston_housing.yaml"])
-def test_every_figure_of_a_run_report_follows_the_rule(config, tmp_path, monkeypatch):
-    found = []
-    embed = HtmlReport.figure
-
-    def checked(self, fig, caption="", png_path=None):  # the real method, after looking at the figure
-        found.extend(figure_problems(fig, Path(png_path).name if png_path else caption))
-        return embed(self, fig, caption, png_path)
-
-    monkeypatch.setattr(HtmlReport, "figure", checked)
-    run(load_config(ROOT / "examples" / config), out=tmp_path, quick=True, verbose=0)
+def test_every_figure_of_a_run_report_follows_the_rule(config, tmp_path):
+    with checked_figures() as found:
+        run(load_config(ROOT / "examples" / config), out=tmp_path, quick=True, verbose=0)
     assert found == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from figure_style import checked_figures
 from neurona.labs import lab1
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,9 +33,19 @@ class _Collect(HTMLParser):
             self.headings.append(data)
 
 
+FIGURE_PROBLEMS: list[str] = []  # filled while the quick lab runs
+
+
 @pytest.fixture(scope="module")
 def quick_lab(tmp_path_factory):
-    return lab1.run(out=tmp_path_factory.mktemp("runs"), quick=True, seed=0)
+    with checked_figures() as problems:
+        result = lab1.run(out=tmp_path_factory.mktemp("runs"), quick=True, seed=0)
+    FIGURE_PROBLEMS[:] = problems
+    return result
+
+
+def test_every_figure_has_titles_labels_and_a_legend_off_the_data(quick_lab):
+    assert FIGURE_PROBLEMS == []
 
 
 def test_report_has_every_section_and_embedded_figures(quick_lab):

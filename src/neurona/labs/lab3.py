@@ -49,18 +49,22 @@ def _fit(model: nn.Module, split: Any, epochs: int, seed: int, lr: float = 1e-3,
     return history, trainer
 
 
-def _scatter(points: np.ndarray, labels: np.ndarray | None, title: str, extra: np.ndarray | None = None) -> Figure:
+def _scatter(points: np.ndarray, labels: np.ndarray | None, title: str, extra: np.ndarray | None = None,
+             axis: str = "x") -> Figure:
     fig = Figure(figsize=(5.5, 5))
     ax = fig.add_subplot()
     if extra is not None:
         ax.scatter(extra[:, 0], extra[:, 1], s=6, c="#bbbbbb", label="real data")
-    sc = ax.scatter(points[:, 0], points[:, 1], s=8, c=labels, cmap="tab10" if labels is not None else None)
+    sc = ax.scatter(points[:, 0], points[:, 1], s=8, c=labels, cmap="tab10" if labels is not None else None,
+                    label="generated" if extra is not None else None)
     if labels is not None:
         fig.colorbar(sc, ax=ax, label="class")
     ax.set_title(title)
+    ax.set_xlabel(f"{axis}[0]")
+    ax.set_ylabel(f"{axis}[1]")
     ax.set_aspect("equal", adjustable="datalim")
     if extra is not None:
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     fig.tight_layout()
     return fig
 
@@ -273,7 +277,8 @@ def section_autoencoders(report: HtmlReport, quick: bool, seed: int) -> dict[str
     _fit(ae2, recon, epochs, seed, lr=2e-3, loss=nn.MSELoss(), metrics=(), task="regression")
     with nr.no_grad():
         codes = ae2.eval().encode(nr.tensor(images.X_test)).numpy()
-    report.figure(_scatter(codes, images.y_test, "2-D codes of the test digits, coloured by class"), "Latent space")
+    report.figure(_scatter(codes, images.y_test, "2-D codes of the test digits, coloured by class", axis="z"),
+                  "Latent space")
 
     vae = VAE(64, hidden=(128,), latent_dim=2)
     nr.manual_seed(seed)

@@ -200,7 +200,10 @@ def mark_epoch(fig: Figure, epoch: int, label: str) -> Figure:
     """A dashed vertical line at ``epoch`` (1-based) on every axes of ``fig``, named in the legend."""
     for ax in fig.axes:
         ax.axvline(epoch, color="#555555", linestyle="--", linewidth=1, label=label)
-        ax.legend()
+        if hasattr(ax, "_neurona_legend_height"):  # a line_figure: its legend stays below the axes
+            _legend_below(ax, len(ax.get_legend_handles_labels()[0]))
+        else:
+            ax.legend()
     return fig
 
 
@@ -261,8 +264,16 @@ def line_figure(
     if log_y:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend()
+    _legend_below(ax, len(series))  # below the lines, never on them
     return _finish(fig, path)
+
+
+def _legend_below(ax: Axes, entries: int) -> None:
+    """A legend under the axes, two entries per row; the figure grows by the rows it takes."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(entries, 2), fontsize=9)
+    width, height = ax.figure.get_size_inches()
+    ax.figure.set_size_inches(width, height + 0.24 * math.ceil(entries / 2) - getattr(ax, "_neurona_legend_height", 0))
+    ax._neurona_legend_height = 0.24 * math.ceil(entries / 2)
 
 
 # --------------------------------------------------------------------------------------------------
