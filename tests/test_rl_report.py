@@ -210,6 +210,7 @@ def test_rl_commands_piped_write_the_report_and_print_the_mean_once(tmp_path):
     assert train.returncode == 0, train.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert f"Report: {run_dir / 'report.html'}" in train.stdout.splitlines()  # one line, never wrapped
+    assert "pygame" not in train.stdout and "XDG_RUNTIME_DIR" not in train.stderr  # rendering stays quiet
     assert (run_dir / "report.html").is_file() and (run_dir / "figures" / "returns.png").is_file()
     play = _neurona("rl", "play", run_dir, "--episodes", "3", cwd=tmp_path)
     assert play.returncode == 0, play.stderr

@@ -194,6 +194,7 @@ def greedy_rollout(agent: Agent, env_id: str, seed: int, n_frames: int = 8, rend
     if render and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         # off-screen rendering needs no window; without this SDL complains about the missing display
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no pygame banner in piped output
     env = make_env(env_id, render_mode="rgb_array" if render else None)
     states: list[np.ndarray] = []
     rewards: list[float] = []
