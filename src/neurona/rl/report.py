@@ -297,7 +297,7 @@ def _returns_caption(config: dict[str, Any], metrics: dict[str, Any], max_return
     if max_return is not None:
         parts.append(f"Dotted: the cap {max_return:g}, the most one episode can return.")
     parts.append("Look at whether the greedy validations reach the dashed line and stay there: the training "
-                 "returns sit lower because they explore. The x axis counts training episodes; "
+                 "returns usually sit lower because they explore. The x axis counts training episodes; "
                  f"{metrics.get('episodes')} episodes were {metrics.get('steps', 0):,} environment steps.")
     return " ".join(parts)
 

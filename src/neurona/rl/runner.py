@@ -8,7 +8,8 @@
 A run folder holds ``config.json`` (everything needed to repeat the run), ``returns.csv`` (one row per
 training episode), ``learning_curve.png``, ``agent.safetensors`` (load it with
 :func:`neurona.rl.load_agent`), ``metrics.json`` and ``status.json`` (``running``, then ``completed``,
-``failed`` with the error, or ``interrupted``). Every file is written atomically.
+``failed`` with the error, or ``interrupted``), and, once the run has finished, ``report.html`` with
+``figures/`` (see :mod:`neurona.rl.report`). Every file is written atomically.
 
 While it trains, the runner plays ``eval_episodes`` greedy episodes every ``eval_interval`` training
 episodes (on seeds it never trains on), keeps the weights that scored best, and stops early once they
