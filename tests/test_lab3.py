@@ -2,6 +2,7 @@
 their quick-run bounds, and the notebook; the full-size run (marked slow) checks the course's targets."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,8 @@ def test_report_complete_and_numbers_in_bounds(quick_lab):
     assert [h.split(".")[0] for h in parser.headings] == ["1", "2", "3", "4", "5"]
     assert len(parser.images) >= 15 and all(s.startswith("data:image/png;base64,") for s in parser.images)
     numbers = json.loads((quick_lab.run_dir / "metrics.json").read_text())["sections"]
+    links = re.findall(r'href="(rl/[^"]+/report.html)"', quick_lab.report.read_text())
+    assert len(links) == 3 and all((quick_lab.run_dir / link).is_file() for link in links)  # each agent's RL report
     assert numbers["cnn"]["lenet_test_accuracy"] >= 0.85 and numbers["cnn"]["convnet_test_accuracy"] >= 0.85
     assert numbers["cnn"]["lenet_parameters"] == 21386
     assert numbers["rnn"]["rows_test_accuracy"]["lstm"] >= 0.85

@@ -329,7 +329,7 @@ def rl_train(
     out: Annotated[Path, typer.Option("--out", help="Folder for the run folders.")] = Path("runs"),
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Stop training after this many seconds.")] = None,
 ) -> None:
-    """Train an agent; writes returns.csv, learning_curve.png, agent.safetensors and metrics.json."""
+    """Train an agent; writes report.html, figures/, returns.csv, learning_curve.png, agent.safetensors, metrics.json."""
     rl = _rl()
     result = rl.train(env, agent, episodes=episodes, seed=seed, out_dir=out, time_limit_s=time_limit, progress=True)
     table = Table(title=f"{agent} on {env}")
@@ -341,7 +341,8 @@ def rl_train(
                         f"{result.eval_mean:.1f} ± {result.eval_std:.1f}" if result.eval_mean is not None else "-")):
         table.add_row(key, str(value))
     console.print(table)
-    console.print(f"Run folder: {result.run_dir}")
+    console.print(f"Run folder: {result.run_dir}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"Report: {result.run_dir / 'report.html'}", markup=False, highlight=False, soft_wrap=True)
 
 
 @rl_app.command("play")
@@ -355,10 +356,21 @@ def rl_play(
     rl = _rl()
     if render not in (None, "rgb"):
         raise ConfigError(f"--render: {render!r} is not one of rgb")
-    result = rl.play(run_dir, episodes=episodes, render=render)
-    console.print(f"mean return over {episodes} episodes: {result.mean:.1f} ± {result.std:.1f}")
-    if getattr(result, "frames_path", None):
-        console.print(f"frames: {result.frames_path}")
+    result = rl.play(run_dir, episodes=episodes, render=render, verbose=False)  # the mean is printed here, once
+    console.print(f"mean return over {episodes} episodes (greedy): {result.mean:.1f} ± {result.std:.1f}",
+                  markup=False, highlight=False, soft_wrap=True)
+    if result.frames_path:
+        console.print(f"frames: {result.frames_path}", markup=False, highlight=False, soft_wrap=True)
+
+
+@rl_app.command("report")
+@_guarded
+def rl_report(
+    run_dir: Annotated[Path, typer.Argument(help="A finished `neurona rl train` run folder.")],
+) -> None:
+    """(Re)write a run's report.html: returns with greedy evaluations and the solved threshold, verdict, settings, rollout."""
+    path = _rl().write_report(run_dir)
+    console.print(f"Report: {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -4,6 +4,7 @@
     result = rl.train("CartPole-v1", "dqn", seed=0)      # a run folder under runs/
     rl.evaluate(result.agent, "CartPole-v1", episodes=100)
     rl.play(result.run_dir, episodes=10)
+    rl.write_report(result.run_dir)                      # report.html, written by train too
 
 Pieces: :class:`ReplayBuffer` (experience replay), :mod:`~neurona.rl.policies` (epsilon-greedy, softmax
 sampling, epsilon schedules), :mod:`~neurona.rl.returns` (discounted and n-step returns, GAE),
@@ -21,6 +22,7 @@ from neurona.rl.policies import LinearSchedule, epsilon_greedy, greedy, sample_c
 from neurona.rl.presets import PRESETS, presets
 from neurona.rl.registry import AGENTS, agent_class, load_agent
 from neurona.rl.reinforce import REINFORCE
+from neurona.rl.report import write_report
 from neurona.rl.returns import discounted_returns, gae, n_step_returns
 from neurona.rl.runner import RunResult, moving_average, train
 
@@ -59,4 +61,5 @@ __all__ = [
     "softmax_probs",
     "space_sizes",
     "train",
+    "write_report",
 ]

@@ -168,38 +168,74 @@ def play(run_dir: str | os.PathLike, episodes: int = 10, render: str | None = No
     return result
 
 
-def _save_frames(agent: Agent, env_id: str, seed: int, n_frames: int, path: Path) -> None:
-    """Play one greedy episode with rgb_array rendering and save ``n_frames`` evenly spaced frames in a row.
+@dataclass
+class GreedyEpisode:
+    """One greedy episode: its observations, return and length, and (when rendered) a few frames."""
+
+    states: np.ndarray  # (length + 1, obs_dim): step 0 (after reset) to the last observation
+    total_return: float
+    length: int
+    frame_steps: list[int]
+    frames: np.ndarray | None  # (n, H, W, 3) uint8, the frames at frame_steps; None when not rendered
+
+
+def greedy_rollout(agent: Agent, env_id: str, seed: int, n_frames: int = 8, render: bool = True) -> GreedyEpisode:
+    """Play one greedy episode from ``reset(seed=seed)``; with ``render`` (and pygame), keep ``n_frames``
+    evenly spaced ``rgb_array`` frames of it.
 
     The episode is played twice from the same seed (the greedy policy makes it the same episode): once
     to learn its length, once to render only the chosen steps, so a 500-step episode does not hold
-    500 full-size frames in memory.
+    500 full-size frames in memory. Without pygame (or with ``render=False``) ``frames`` is None and
+    the observations tell the episode instead.
     """
-    from neurona.report import image_grid
-
-    env = make_env(env_id, render_mode="rgb_array")
-    length = _greedy_episode(agent, env, seed)
-    picks = set(np.linspace(0, length, num=min(n_frames, length + 1)).round().astype(int).tolist())
-    shots: dict[int, np.ndarray] = {}
-    _greedy_episode(agent, env, seed, lambda t: shots.setdefault(t, np.asarray(env.render())) if t in picks else None)
+    if isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames < 1:
+        raise ConfigError(f"greedy_rollout: n_frames must be a positive integer, got {n_frames!r}")
+    render = render and _has_pygame()
+    if render and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # off-screen rendering needs no window; without this SDL complains about the missing display
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no pygame banner in piped output
+    env = make_env(env_id, render_mode="rgb_array" if render else None)
+    states: list[np.ndarray] = []
+    rewards: list[float] = []
+    length = _greedy_episode(agent, env, seed, observe=lambda obs, r: (states.append(np.asarray(obs)),
+                                                                        rewards.append(float(r))))
+    frames = None
+    picks = sorted(set(np.linspace(0, length, num=min(n_frames, length + 1)).round().astype(int).tolist()))
+    if render:
+        shots: dict[int, np.ndarray] = {}
+        wanted = set(picks)
+        _greedy_episode(agent, env, seed,
+                        lambda t: shots.setdefault(t, np.asarray(env.render())) if t in wanted else None)
+        frames = np.stack([shots[t] for t in picks])
     env.close()
-    steps = sorted(shots)
-    images = np.stack([shots[t] for t in steps]).transpose(0, 3, 1, 2)  # (n, H, W, 3) -> channels first
-    image_grid(images, nrow=len(steps), titles=[f"t = {t}" for t in steps], normalize=None,
-               title=f"{type(agent).__name__} on {env_id}", path=path)
+    return GreedyEpisode(np.stack(states).astype(np.float64), float(sum(rewards)), length, picks, frames)
 
 
-def _greedy_episode(agent: Agent, env: Any, seed: int, on_step: Any = None) -> int:
-    """Play one greedy episode from ``reset(seed=seed)``, calling ``on_step(t)`` at t = 0 (the start), 1, ...;
-    returns its length."""
+def _save_frames(agent: Agent, env_id: str, seed: int, n_frames: int, path: Path) -> None:
+    """Save ``n_frames`` evenly spaced frames of one greedy episode in a row, the step under each."""
+    from neurona.report import save_figure
+    from neurona.rl.figures import frame_strip
+
+    rollout = greedy_rollout(agent, env_id, seed, n_frames)
+    save_figure(frame_strip(rollout.frames, rollout.frame_steps, f"{type(agent).__name__} on {env_id}"), path)
+
+
+def _greedy_episode(agent: Agent, env: Any, seed: int, on_step: Any = None, observe: Any = None) -> int:
+    """Play one greedy episode from ``reset(seed=seed)``, calling ``on_step(t)`` at t = 0 (the start), 1, ...
+    and ``observe(obs, reward)`` with each observation (reward 0 for the first); returns its length."""
     obs, _ = env.reset(seed=seed)
     t, done = 0, False
     if on_step:
         on_step(0)
+    if observe:
+        observe(obs, 0.0)
     while not done:
-        obs, _, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
+        obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
         t += 1
         done = terminated or truncated
         if on_step:
             on_step(t)
+        if observe:
+            observe(obs, reward)
     return t

@@ -3,6 +3,7 @@ network, replay buffer) and the final evaluation table."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ def rl_section(report: HtmlReport, quick: bool, seed: int, out: Any) -> dict[str
     report.figure(line_figure(curves, "episode", "return", f"{ENV}: learning curves"), "Return per training episode")
     report.table(rows, "Final evaluation: greedy policy, separate seeds" + (" (quick run: tiny budgets)" if quick else
                                                                              ", 100 episodes"))
+    report.html("<p>Each agent's own run report (greedy evaluations against the solved threshold, a greedy episode, "
+                "every setting): " + ", ".join(f'<a href="rl/{html.escape(r.run_dir.name)}/report.html">{a.upper()}</a>'
+                                             for a, r in results.items()) + ".</p>")
 
     steps = 1500 if quick else 20_000
     ablation, ablation_rows = {}, []

@@ -48,6 +48,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 DEFAULT_STEPS = 100_000
 TARGETS = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0}  # gymnasium's reward_threshold for these two
+# the most one episode can return: CartPole gives +1 a step and ends after 500 steps (its TimeLimit)
+MAX_RETURNS = {"CartPole-v1": 500.0}
 
 
 def presets(env_id: str, agent: str) -> dict[str, Any]:

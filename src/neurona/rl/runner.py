@@ -8,7 +8,8 @@
 A run folder holds ``config.json`` (everything needed to repeat the run), ``returns.csv`` (one row per
 training episode), ``learning_curve.png``, ``agent.safetensors`` (load it with
 :func:`neurona.rl.load_agent`), ``metrics.json`` and ``status.json`` (``running``, then ``completed``,
-``failed`` with the error, or ``interrupted``). Every file is written atomically.
+``failed`` with the error, or ``interrupted``), and, once the run has finished, ``report.html`` with
+``figures/`` (see :mod:`neurona.rl.report`). Every file is written atomically.
 
 While it trains, the runner plays ``eval_episodes`` greedy episodes every ``eval_interval`` training
 episodes (on seeds it never trains on), keeps the weights that scored best, and stops early once they
@@ -46,11 +47,12 @@ from neurona.rl.evaluation import (
     evaluate,
     single_threaded_blas,
 )
+from neurona.rl.figures import MOVING_AVERAGE, moving_average
 from neurona.rl.presets import DEFAULT_STEPS, PRESETS, TARGETS
 from neurona.rl.registry import agent_class
 from neurona.train.history import atomic_write_text
 
-MOVING_AVERAGE = 20
+__all__ = ["MOVING_AVERAGE", "RunResult", "moving_average", "train"]
 
 
 @dataclass
@@ -173,7 +175,8 @@ class _Tracker:
         returns = episode_returns(self.agent, self.env_id, self.eval_episodes, self.seed + VALIDATION_SEED)
         mean = float(returns.mean())
         record = {"episode": len(self.returns), "steps": steps, "time_s": round(self.elapsed(), 2),
-                  "mean_return": mean, "min_return": float(returns.min())}
+                  "mean_return": mean, "std_return": float(returns.std()), "min_return": float(returns.min()),
+                  "max_return": float(returns.max())}
         if self.stop_return is not None and mean >= self.stop_return and self.confirm_episodes:
             # a few lucky episodes are not a solved task: confirm on more (still never the test seeds)
             more = episode_returns(self.agent, self.env_id, self.confirm_episodes, self.seed + CONFIRM_SEED)
@@ -266,6 +269,7 @@ def train(
     final_eval_episodes: int = 100,
     stop_at_target: bool = True,
     progress: bool = False,
+    report: bool = True,
     **agent_options: Any,
 ) -> RunResult:
     """Train an agent on a gymnasium task and write a run folder; returns a :class:`RunResult`.
@@ -303,6 +307,9 @@ def train(
         False: train to the budget even after reaching the target.
     progress : bool, default False
         Print a line per validation.
+    report : bool, default True
+        Write ``report.html`` and ``figures/`` (returns with the greedy evaluations and the solved
+        threshold, the final evaluation, the settings, a rollout strip); see :mod:`neurona.rl.report`.
     **agent_options
         Hyper-parameters of the agent, over the preset ones (see :data:`PRESETS`).
 
@@ -353,7 +360,7 @@ def train(
         "episodes": episodes, "steps": steps, "time_limit_s": time_limit_s, "target_return": target_return,
         "stop_return": stop_return, "eval_interval": eval_interval, "eval_episodes": eval_episodes,
         "confirm_episodes": confirm_episodes, "final_eval_episodes": final_eval_episodes,
-        "stop_at_target": stop_at_target, "hparams": the_agent.hparams,
+        "stop_at_target": stop_at_target, "hparams": the_agent.hparams, "options_given": sorted(agent_options),
         "versions": {"neurona": neurona.__version__, "gymnasium": gym.__version__, "numpy": np.__version__},
     }
     folder.write_json("config.json", config)
@@ -362,7 +369,7 @@ def train(
                        stop_at_target, steps, episodes, time_limit_s, folder, progress)
     try:
         with single_threaded_blas():
-            return _run(the_agent, env_id, seed, tracker, folder, target_return, final_eval_episodes)
+            return _run(the_agent, env_id, seed, tracker, folder, target_return, final_eval_episodes, report)
     except KeyboardInterrupt:
         folder.status("interrupted", reason="stopped by the user (Ctrl-C) before the run finished")
         raise
@@ -373,7 +380,7 @@ def train(
 
 
 def _run(agent: Agent, env_id: str, seed: int, tracker: _Tracker, folder: _RunFolder,
-         target_return: float | None, final_eval_episodes: int) -> RunResult:
+         target_return: float | None, final_eval_episodes: int, report: bool = True) -> RunResult:
     """The training loop, then the best weights saved, the files written and the final evaluation."""
     if isinstance(agent, A2C):
         total_steps, stopped = _train_a2c(agent, env_id, seed, tracker)
@@ -406,6 +413,11 @@ def _run(agent: Agent, env_id: str, seed: int, tracker: _Tracker, folder: _RunFo
         "validations": tracker.validations,
     }
     folder.write_json("metrics.json", metrics)
+    if report:
+        from neurona.rl.report import write_report
+
+        folder.status("running", phase="report")
+        write_report(folder.path, agent)
     folder.status("completed", stopped=stopped, eval_mean=eval_mean, solved=solved)
     return RunResult(
         run_dir=folder.path, agent=agent, env_id=env_id, agent_name=agent.name, returns=tracker.returns,
@@ -422,15 +434,6 @@ def _write_returns(path: Path, returns: list[float], lengths: list[int], steps: 
     for i, (ret, length, step) in enumerate(zip(returns, lengths, steps), start=1):
         writer.writerow([i, f"{ret:g}", length, step])
     atomic_write_text(path, buffer.getvalue())
-
-
-def moving_average(values: list[float] | np.ndarray, window: int = MOVING_AVERAGE) -> np.ndarray:
-    """Mean of the last ``window`` values at each point (fewer at the start)."""
-    values = np.asarray(values, dtype=np.float64)
-    cumsum = np.concatenate([[0.0], np.cumsum(values)])
-    index = np.arange(1, len(values) + 1)
-    start = np.maximum(index - window, 0)
-    return (cumsum[index] - cumsum[start]) / (index - start)
 
 
 def _learning_curve(returns: list[float], title: str, path: Path) -> None:
