@@ -53,3 +53,15 @@ def test_the_runner_really_swaps_the_library(tmp_path):
     import torch
 
     assert torch.__name__ == "torch"  # restored afterwards
+
+
+def test_einsum_ellipsis_with_mismatched_sizes_names_the_sizes():
+    import neurona
+    from neurona.errors import ShapeError
+
+    a, b = neurona.ones(2, 3, 4), neurona.ones(5, 4, 2)
+    with pytest.raises(ShapeError, match=r"'\.\.\.' stands for differ in size \(2 vs 5\)"):
+        neurona.einsum("...ij,...jk->...ik", a, b)
+    with pytest.raises(ShapeError, match="needs at least 3 dimensions"):
+        neurona.einsum("...ijk->...", neurona.ones(2, 2))
+    assert neurona.einsum("...ij,...jk->...ik", a, neurona.ones(2, 4, 5)).shape == (2, 3, 5)

@@ -162,16 +162,54 @@ def einsum(spec: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     spec = spec.replace(" ", "")
+    if "." in spec:
+        spec = _expand_ellipsis(spec, operands)
     if "->" not in spec:
         ins = spec.split(",")
         letters = "".join(ins)
         spec += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if "." in spec:
-        raise ValueError("einsum: '...' (ellipsis) is not supported; spell every dimension out")
     if any(len(set(s)) != len(s) for s in spec.split("->")[0].split(",")):
         raise ValueError(f"einsum: a subscript repeated within one operand ({spec!r}) is not supported; "
                          "use diag()/trace() for diagonals")
     return Einsum.apply(*operands, spec=spec)
+
+
+def _expand_ellipsis(spec: str, operands: tuple) -> str:
+    """``spec`` with each ``...`` spelled out as letters it does not use, aligned from the right as in
+    broadcasting (``"...ij,...jk->...ik"`` on 3-D operands becomes ``"Zij,Zjk->Zik"``). As in torch, an
+    explicit output without ``...`` sums those dimensions out, and an implicit one puts them first. The
+    dimensions one ``...`` stands for must have equal sizes in every operand (no size-1 broadcasting)."""
+    ins, arrow, out = spec.partition("->")
+    terms = ins.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum: {spec!r} names {len(terms)} operands, got {len(operands)}")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    sizes: list[int] = []  # the sizes of the ellipsis dimensions, aligned from the right
+    expanded = []
+    for term, x in zip(terms, operands, strict=True):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            raise ValueError(f"einsum: {term!r} must hold at most one '...' and no other '.'")
+        if "..." not in term:
+            expanded.append(term)
+            continue
+        n = np.ndim(x.data if isinstance(x, Tensor) else x) - (len(term) - 3)
+        if n < 0:
+            raise ShapeError(f"einsum: {term!r} needs at least {len(term) - 3} dimensions, got an operand with {n + len(term) - 3}")
+        shape = (x.shape if isinstance(x, Tensor) else np.shape(x))[term.index("..."):][:n]
+        for i, size in enumerate(reversed(shape)):
+            if i == len(sizes):
+                sizes.append(size)
+            elif sizes[i] != size:
+                raise ShapeError(f"einsum: the dimensions '...' stands for differ in size ({sizes[i]} vs {size}); "
+                                 "expand the operands to one shape first")
+        expanded.append(term.replace("...", "".join(free[len(free) - n:]) if n else ""))
+    dots = "".join(free[len(free) - len(sizes):]) if sizes else ""
+    if arrow and "..." in out:
+        out = out.replace("...", dots)
+    elif not arrow:  # implicit output: the ellipsis dimensions first, then the letters used once, sorted
+        letters = "".join(t for t in ins.replace("...", "").split(","))
+        out = dots + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return ",".join(expanded) + "->" + out
 
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
