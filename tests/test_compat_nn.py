@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ["nn_modules.py", "optim_groups.py", "data_pipeline.py", "save_load.py", "init_utils.py"]
+SCRIPTS = ["nn_modules.py", "optim_groups.py", "data_pipeline.py", "data_stream.py", "save_load.py", "init_utils.py"]
 
 
 def run_scripts(backend: str) -> dict:

@@ -221,3 +221,16 @@ def test_default_collate_keeps_namedtuples_lists_and_dict_types():
     assert isinstance(ordered, OrderedDict) and list(ordered) == ["b", "a"]
     flags = default_collate([True, False])
     assert flags.dtype == np.bool_
+
+
+def test_a_stream_with_workers_is_refused_before_anything_is_read():
+    from neurona.data import IterableDataset
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            raise AssertionError("read before the error")
+
+    with pytest.raises(ConfigError, match="num_workers > 0 with an IterableDataset is not supported"):
+        DataLoader(Stream(), batch_size=2, num_workers=2)
+    with pytest.raises(ConfigError, match="shuffle needs indices"):
+        DataLoader(Stream(), batch_size=2, shuffle=True)

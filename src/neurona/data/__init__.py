@@ -9,7 +9,16 @@ Splitting and scaling use scikit-learn (:func:`train_val_test_split`, :func:`kfo
 :func:`validate_xy` is the check a training run makes on its data before it starts.
 """
 
-from neurona.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, make_generator, random_split
+from neurona.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    make_generator,
+    random_split,
+)
 from neurona.data.loader import DataLoader, default_collate, default_convert
 from neurona.data.sampler import (
     BatchSampler,
@@ -25,9 +34,11 @@ from neurona.data.workers import WorkerInfo, get_worker_info
 
 __all__ = [
     "BatchSampler",
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "IterableDataset",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,52 @@ class Dataset:
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (and ``__len__`` only if they know it), for
+    data read as it comes (lines of a file, a generator, an endless simulation). A DataLoader takes the
+    samples in the stream's order, ``batch_size`` at a time; there are no indices, so no shuffle or sampler.
+    ``a + b`` chains two streams (:class:`ChainDataset`).
+
+    Examples
+    --------
+    >>> class Count(IterableDataset):
+    ...     def __iter__(self):
+    ...         return iter(np.arange(5, dtype=np.float32))
+    >>> [float(v) for v in Count() + Count()][:7]
+    [0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 1.0]
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} is a stream without a length; define __len__ to give it one")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it has no [index]; iterate over it")
+
+    def __add__(self, other: Any) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another, as ``torch.utils.data.ChainDataset``."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = list(datasets)
+        for i, d in enumerate(self.datasets):
+            if not isinstance(d, IterableDataset):
+                raise ConfigError(f"ChainDataset: datasets[{i}] is a {type(d).__name__}, not an IterableDataset; "
+                                  "use ConcatDataset for indexable datasets")
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
 
 
 class TensorDataset(Dataset):

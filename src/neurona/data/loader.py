@@ -10,12 +10,13 @@ epoch gets a new permutation, and ``state_dict()`` / ``load_state_dict()`` resum
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from neurona.data.dataset import Dataset, Subset, make_generator
+from neurona.data.dataset import Dataset, IterableDataset, Subset, make_generator
 from neurona.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from neurona.data.workers import WorkerPool
 from neurona.errors import ConfigError, DTypeError, ShapeError, fmt_shape
@@ -121,6 +122,17 @@ def default_convert(sample: Any) -> Any:
     return sample
 
 
+def _check_stream_options(shuffle: Any, sampler: Any, batch_sampler: Any, num_workers: int) -> None:
+    """An IterableDataset has no indices: refuse the options that need them, as torch does."""
+    for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+        if value:
+            raise ConfigError(f"DataLoader: {name} needs indices, but the dataset is an IterableDataset (a stream "
+                              f"in its own order); shuffle inside its __iter__ instead, or use a map-style Dataset")
+    if num_workers:
+        raise ConfigError("DataLoader: num_workers > 0 with an IterableDataset is not supported (each worker would "
+                          "need its own share of the stream); use num_workers=0")
+
+
 class DataLoader:
     """Iterate over a dataset in batches of Tensors, as ``torch.utils.data.DataLoader``.
 
@@ -224,6 +236,8 @@ class DataLoader:
             raise ConfigError(f"DataLoader: prefetch_factor must be a positive integer, got {prefetch_factor!r}")
         if not isinstance(timeout, int | float) or timeout < 0:
             raise ConfigError(f"DataLoader: timeout must be a number >= 0, got {timeout!r}")
+        if isinstance(dataset, IterableDataset):
+            _check_stream_options(shuffle, sampler, batch_sampler, num_workers)
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
@@ -238,6 +252,10 @@ class DataLoader:
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
         self.persistent_workers = bool(persistent_workers)
         self.generator: np.random.Generator | None = None
+        if isinstance(dataset, IterableDataset):  # a stream: no indices, so no sampler
+            self.sampler, self.batch_sampler, self._worker_seeds, self._pool = None, None, None, None
+            self.epochs_started = 0
+            return
         if sampler is None and batch_sampler is None:
             if shuffle:
                 self.generator = make_generator(seed, generator)
@@ -270,6 +288,9 @@ class DataLoader:
         return iter([list(b) for b in self.batch_sampler])
 
     def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            self.epochs_started += 1
+            return self._from_stream()
         batches = self._epoch_batches()  # drawn now, so the generator advances once per epoch
         self.epochs_started += 1
         fetch = _Fetcher(self.dataset, self.collate_fn, auto_batch=self.batch_size is not None
@@ -277,6 +298,17 @@ class DataLoader:
         if not self.num_workers:
             return map(fetch, batches)
         return self._from_workers(fetch, batches)
+
+    def _from_stream(self) -> Iterator[Any]:
+        """Batches of consecutive samples of an IterableDataset, in the stream's order."""
+        stream = iter(self.dataset)
+        if self.batch_size is None:
+            yield from map(self.collate_fn or default_convert, stream)
+            return
+        while batch := list(itertools.islice(stream, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield (self.collate_fn or default_collate)(batch)
 
     def _from_workers(self, fetch: _Fetcher, batches: Iterator[Any]) -> Iterator[Any]:
         base_seed = int(self._worker_seeds.integers(0, 2**62))
@@ -300,6 +332,11 @@ class DataLoader:
                 pool.shutdown()
 
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):  # only a stream that knows its length has one
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)  # type: ignore[arg-type]
         try:
@@ -346,6 +383,8 @@ class DataLoader:
         self.epochs_started = int(state.get("epochs_started", 0))
 
     def __repr__(self) -> str:
+        if isinstance(self.dataset, IterableDataset):
+            return f"DataLoader(stream {type(self.dataset).__name__}, batch_size={self.batch_size})"
         return (
             f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
             f"drop_last={self.drop_last})"
