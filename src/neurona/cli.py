@@ -267,7 +267,8 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         table.add_column(col, ratio=ratio, overflow="fold")
     for r in rows:
         options = ", ".join(f"{k}={v}" for k, v in r["options"].items())
-        table.add_row(r["name"], r["description"], options, ", ".join(r["from_data"]))
+        what = r["description"] + (f" (trains {r['trains']})" if r.get("trains") else "")
+        table.add_row(r["name"], what, options, ", ".join(r["from_data"]))
     console.print(table)
 
 
