@@ -58,9 +58,11 @@ def vectors_figure(rows: dict[str, np.ndarray], title: str, feature_names: Seque
         x = np.arange(vectors.shape[1])
         for i, v in enumerate(vectors):
             ax.plot(x, v, lw=1, alpha=0.8, color=_shade(i, len(vectors)))
-        ax.set_title(name)
+        if name:
+            ax.set_title(name)
         ax.set_xlabel("feature")
         ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _feature_ticks(ax, feature_names, vectors.shape[1])
         ax.grid(alpha=0.3)
     fig.suptitle(title)

@@ -36,6 +36,11 @@ WHAT = {"autoencoder": "reconstructs its input through a narrow code (the target
         "gan": "learns to generate data like the training set: a generator against a discriminator, no targets"}
 
 
+def _add(report: HtmlReport, fig: Any, caption: str, path: Any) -> None:
+    """The figure with its caption, saved as ``path``, whose name the caption ends with."""
+    report.figure(fig, f"{caption} (figures/{path.name})", path)
+
+
 def _encode(model: Any, X: np.ndarray) -> np.ndarray:
     """The codes of X (a VAE's means), in eval mode."""
     was = model.training
@@ -55,7 +60,8 @@ def _decode(vae: Any, z: np.ndarray) -> np.ndarray:
 
 
 def _show(report: HtmlReport, rows: np.ndarray, shape: tuple, value_range: Any, title: str, name: str,
-          caption: str, fig_dir: Any, nrow: int = N_SHOWN, titles: list[str] | None = None) -> None:
+          caption: str, fig_dir: Any, nrow: int = N_SHOWN, titles: list[str] | None = None,
+          feature_names: Any = None) -> None:
     """Generated examples as an image grid (image data) or as lines over the features (vectors)."""
     if is_image_shape(shape):
         images = rows.reshape(len(rows), *shape)
@@ -64,8 +70,8 @@ def _show(report: HtmlReport, rows: np.ndarray, shape: tuple, value_range: Any, 
         fig = image_grid(images, nrow=nrow, normalize=None if value_range is not None else "all", titles=titles,
                          title=title)
     else:
-        fig = vectors_figure({title: rows.reshape(len(rows), -1)}, title)
-    report.figure(fig, caption, fig_dir / name)
+        fig = vectors_figure({"": rows.reshape(len(rows), -1)}, title, feature_names)
+    _add(report, fig, caption, fig_dir / name)
 
 
 def _reconstruction_figures(report: HtmlReport, p: Any, trainer: Any, fig_dir: Any, seed: int) -> None:
@@ -76,7 +82,7 @@ def _reconstruction_figures(report: HtmlReport, p: Any, trainer: Any, fig_dir: A
     shape = tuple(X.shape[1:])
     report.section(f"Reconstructions ({part} split)")
     shown = X[:N_SHOWN]
-    report.figure(reconstructions_figure(shown, trainer.predict(shown).reshape(shown.shape), value_range=value_range,
+    _add(report, reconstructions_figure(shown, trainer.predict(shown).reshape(shown.shape), value_range=value_range,
                                          feature_names=bundle.feature_names),
                   f"The first {len(shown)} {part} inputs and the model's reconstructions. Look at what survives the "
                   f"{model.latent_dim}-D bottleneck: the overall shape should be kept, fine detail (thin strokes, "
@@ -87,7 +93,7 @@ def _reconstruction_figures(report: HtmlReport, p: Any, trainer: Any, fig_dir: A
     fig, how = latent_space_figure(_encode(model, X), labels, bundle.target_names if labels is not None else None)
     colour = "; colours are the classes, which the model never saw" if labels is not None else ""
     what = "the means mu(x) of q(z|x)" if p.kind == "vae" else "the codes z = encode(x)"
-    report.figure(fig, f"{what.capitalize()} of the {len(X)} {part} inputs: {how}{colour}. Classes that form "
+    _add(report, fig, f"{what.capitalize()} of the {len(X)} {part} inputs: {how}{colour}. Classes that form "
                   "separate clusters were told apart without labels; overlapping ones look alike to the model.",
                   fig_dir / "latent_space.png")
     if p.kind != "vae":
@@ -98,16 +104,17 @@ def _reconstruction_figures(report: HtmlReport, p: Any, trainer: Any, fig_dir: A
     _show(report, samples, shape, value_range, "VAE samples: z ~ N(0, I), decoded", "vae_samples.png",
           f"{len(samples)} codes drawn from the prior N(0, I) and decoded. Because the KL term pulls every q(z|x) "
           "towards the prior, most of these should look like plausible data; blurry or mixed ones come from "
-          "regions between the classes.", fig_dir)
+          "regions between the classes.", fig_dir, feature_names=bundle.feature_names)
     a = 0
     b = int(np.flatnonzero(labels != labels[0])[0]) if labels is not None and (labels != labels[0]).any() else min(1, len(X) - 1)
     codes = _encode(model, X[[a, b]])
     steps = np.linspace(0.0, 1.0, N_SHOWN, dtype=np.float32)[:, None]
     path = _decode(model, codes[0] * (1 - steps) + codes[1] * steps)
     _show(report, path, shape, value_range, "Interpolation between two test inputs in the latent space",
-          "interpolation.png", f"Ten points on the straight line from the code of {part} input {a + 1} (left) to that "
-          f"of {part} input {b + 1} (right), decoded. A smooth morph means the code space is continuous there.",
-          fig_dir, titles=[f"t={t:.2f}" for t in steps[:, 0]])
+          "interpolation.png", f"Ten points on the straight line from the code of {part} input {a + 1} to that of "
+          f"{part} input {b + 1}, decoded ({'left to right' if is_image_shape(shape) else 'dark to light lines'}). "
+          "A smooth morph means the code space is continuous there.",
+          fig_dir, titles=[f"t={t:.2f}" for t in steps[:, 0]], feature_names=bundle.feature_names)
 
 
 def _gan_figures(report: HtmlReport, p: Any, history: Any, metrics: dict, fig_dir: Any) -> None:
@@ -116,13 +123,13 @@ def _gan_figures(report: HtmlReport, p: Any, history: Any, metrics: dict, fig_di
         else tuple(p.split.X_train.shape[1:])
     value_range = p.data_range["to"] if p.data_range else None
     if history.samples:
-        report.figure(gan_samples_figure(history.samples, history.sample_epochs, p.split.X_train, shape=shape,
+        _add(report, gan_samples_figure(history.samples, history.sample_epochs, p.split.X_train, shape=shape,
                                          value_range=value_range),
                       "The generator's output for the same fixed noise batch after a few epochs picked evenly over "
                       "the run. Watch the samples move from noise towards the data; samples that all crowd into a "
                       "few places (the same mode, the same digit) show mode collapse.", fig_dir / "gan_samples.png")
     report.section("Adversarial training")
-    report.figure(gan_losses_figure(history),
+    _add(report, gan_losses_figure(history),
                   "Per-epoch means over the batches. At the game's equilibrium D outputs 1/2 for everything, so its "
                   "loss is 2 ln 2 (dashed) and D(x) = D(G(z)) = 1/2 (dotted). D loss far below the line with D(x) "
                   "near 1 and D(G(z)) near 0 means D is winning and G's gradient is weak.", fig_dir / "gan_losses.png")
@@ -164,7 +171,7 @@ def write_generative_report(folder: Any, config: Any, p: Any, history: Any, metr
         report.section("Learning curves")
         vae = " The VAE's loss is the sum of recon (reconstruction) and beta times kl; their balance is what beta sets." \
             if p.kind == "vae" else ""
-        report.figure(learning_curves(history.history), "Loss per epoch, training vs validation; the gap between them "
+        _add(report, learning_curves(history.history), "Loss per epoch, training vs validation; the gap between them "
                       f"is overfitting.{vae}", fig_dir / "learning_curves.png")
     report.section("Final metrics")
     report.table({k: v for k, v in metrics.items() if isinstance(v, dict) and k != "mode_coverage"})
