@@ -208,3 +208,21 @@ def test_predict_says_what_to_use_instead(tmp_path):
     csv.write_text(",".join(["0"] * 64) + "\n")
     code, out = invoke("predict", run_dir, csv)
     assert code == 2 and "use neurona evaluate" in " ".join(out.split())
+
+
+def test_export_writes_the_generator_of_a_gan_and_refuses_a_vae(tmp_path):
+    pytest.importorskip("onnx")
+    gan_dir = run(GAN, out=tmp_path / "gan", verbose=0, quick=True)
+    code, out = invoke("export", gan_dir, "--format", "onnx")
+    assert code == 0, out
+    assert (gan_dir / "model.onnx").is_file()
+    vae_dir = run(VAE, out=tmp_path / "vae", verbose=0, quick=True)
+    code, out = invoke("export", vae_dir, "--format", "onnx")
+    assert code == 2 and "returns (reconstruction, mu, logvar)" in " ".join(out.split())
+
+
+def test_summary_of_a_gan_config_runs_its_generator_from_noise(tmp_path):
+    path = ROOT / "examples" / "dcgan.yaml"
+    code, out = invoke("summary", path)
+    assert code == 0, out
+    assert "ConvTranspose2d" in out and "Total params: 71,266" in out

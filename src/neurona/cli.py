@@ -226,7 +226,10 @@ def summary(config: Annotated[Path, typer.Argument(help="YAML config of a run.")
 
     cfg = load_config(config)
     _, split, model = prepare(cfg)
-    console.print(str(model.summary((1, *split.X_train.shape[1:]))), markup=False, highlight=False)
+    shape = (1, *split.X_train.shape[1:])
+    if hasattr(model, "generator") and hasattr(model, "latent_dim"):  # a GAN runs its generator, from noise
+        shape = (1, model.latent_dim)
+    console.print(str(model.summary(shape)), markup=False, highlight=False)
 
 
 @app.command()
