@@ -226,3 +226,18 @@ def test_summary_of_a_gan_config_runs_its_generator_from_noise(tmp_path):
     code, out = invoke("summary", path)
     assert code == 0, out
     assert "ConvTranspose2d" in out and "Total params: 71,266" in out
+
+
+def test_a_gan_run_writes_its_curves_for_tensorboard(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing import event_accumulator
+
+    run_dir = run({**GAN, "report": {"tensorboard": True}}, out=tmp_path, verbose=0, quick=True)
+    acc = event_accumulator.EventAccumulator(str(run_dir / "tensorboard"), size_guidance={event_accumulator.SCALARS: 0})
+    acc.Reload()
+    history = np.genfromtxt(run_dir / "history.csv", delimiter=",", names=True)
+    assert sorted(acc.Tags()["scalars"]) == ["d_fake", "d_loss", "d_real", "g_loss"]
+    for tag in acc.Tags()["scalars"]:
+        events = acc.Scalars(tag)
+        assert [e.step for e in events] == [1, 2, 3]
+        np.testing.assert_allclose([e.value for e in events], history[tag], rtol=1e-6)

@@ -144,16 +144,39 @@ def _fit_reconstruction(config: RunConfig, p: Prepared, trainer: Any, folder: An
 
 def _fit_gan(config: RunConfig, p: Prepared, loop: Any, folder: Any, epochs: int, verbose: int,
              resume: bool) -> tuple[Any, dict]:
-    from neurona.io.atomic import atomic_write_bytes
-
     checkpoint = folder.file("checkpoint.safetensors")
     every = config.training.checkpoint_every if config.training.checkpoint else 0
     if resume and checkpoint.is_file():
         loop.restore(checkpoint)
+    board = None
+    if config.report.tensorboard:  # per-epoch d_loss, g_loss, d_real, d_fake (no per-batch loss for a GAN)
+        from neurona.train.callbacks.tensorboard import TensorBoard
+
+        board = TensorBoard(folder.file("tensorboard"))
+    try:
+        _gan_epochs(loop, folder, epochs, every, checkpoint, board, verbose)
+    finally:
+        if board is not None:
+            board.close()
+    history = loop.history
+    metrics: dict[str, Any] = {"final": {k: history[k][-1] for k in ("d_loss", "g_loss", "d_real", "d_fake")}}
+    metrics.update({name: gan_metrics(p.model, X, config.seed) for name, X in _parts(p.split)})
+    covered = coverage(config, p.model)
+    if covered is not None:
+        metrics["mode_coverage"] = covered
+    metrics["epochs_run"] = len(history)
+    return history, metrics
+
+
+def _gan_epochs(loop: Any, folder: Any, epochs: int, every: int, checkpoint: Path, board: Any, verbose: int) -> None:
+    from neurona.io.atomic import atomic_write_bytes
+
     last = time.time()
     while loop.epochs_done < epochs:
         logs = loop.run_epoch()
         epoch = loop.epochs_done
+        if board is not None:
+            board.on_epoch_end(epoch - 1, logs)
         if not all(math.isfinite(v) for k, v in logs.items() if k != "g_loss" or loop.d_steps == 1):
             raise DivergenceError(f"training diverged: a loss became non-finite in epoch {epoch} ({logs}); try a "
                                   "lower optimizer.lr")
@@ -165,14 +188,6 @@ def _fit_gan(config: RunConfig, p: Prepared, loop: Any, folder: Any, epochs: int
         if verbose:
             folder.console.print(f"epoch {epoch}/{epochs}  d_loss {logs['d_loss']:.4f}  g_loss {logs['g_loss']:.4f}  "
                                  f"D(x) {logs['d_real']:.3f}  D(G(z)) {logs['d_fake']:.3f}", highlight=False)
-    history = loop.history
-    metrics: dict[str, Any] = {"final": {k: history[k][-1] for k in ("d_loss", "g_loss", "d_real", "d_fake")}}
-    metrics.update({name: gan_metrics(p.model, X, config.seed) for name, X in _parts(p.split)})
-    covered = coverage(config, p.model)
-    if covered is not None:
-        metrics["mode_coverage"] = covered
-    metrics["epochs_run"] = len(history)
-    return history, metrics
 
 
 def run_generative(config: RunConfig, out: str | Path = "runs", quick: bool = False, verbose: int = 1,
