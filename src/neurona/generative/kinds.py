@@ -32,5 +32,6 @@ def with_implied_loss(data: Any) -> Any:
     """The raw config with ``loss`` filled in when it is left out and the model implies it."""
     if not isinstance(data, dict) or "loss" in data or not isinstance(data.get("model"), dict):
         return data
-    kind = KINDS.get(data["model"].get("name"))  # type: ignore[arg-type]
+    name = data["model"].get("name")
+    kind = KINDS.get(name) if isinstance(name, str) else None
     return {**data, "loss": IMPLIED_LOSS[kind]} if kind is not None else data

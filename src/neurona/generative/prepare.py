@@ -45,8 +45,10 @@ def check_config(config: Any, kind: str) -> None:
     if loss in LOSS_OPTIONS:
         for key in config.loss.options:
             if key not in LOSS_OPTIONS[loss]:
-                takes = ", ".join(LOSS_OPTIONS[loss]) or "no options"
-                raise ConfigError(f"loss.options.{key}: {loss!r} takes {takes}")
+                if loss == "gan":
+                    raise ConfigError(f"loss.options.{key}: the GAN loss takes no options; GAN training options "
+                                      "(label_smoothing, d_steps, n_samples, sample_every) go in the gan: section")
+                raise ConfigError(f"loss.options.{key}: {loss!r} takes {', '.join(LOSS_OPTIONS[loss])}")
         if loss == "elbo":
             likelihood = config.model.args.get("likelihood", "bernoulli")
             fits = {"bernoulli": "bce", "gaussian": "mse"}.get(likelihood)
