@@ -175,6 +175,9 @@ def write_generative_report(folder: Any, config: Any, p: Any, history: Any, metr
                       f"is overfitting.{vae}", fig_dir / "learning_curves.png")
     report.section("Final metrics")
     report.table({k: v for k, v in metrics.items() if isinstance(v, dict) and k != "mode_coverage"})
+    if p.kind == "gan":
+        report.text("final: the means over the last epoch's batches during training. The other rows: the final "
+                    "networks in eval mode, D(x) on that part's real data and D(G(z)) on as many generated samples.")
     if p.kind != "gan":
         report.text("loss: the training loss on each part (the negative ELBO for a VAE); mse: the mean squared "
                     "reconstruction error per value, on the data's mapped scale.")
