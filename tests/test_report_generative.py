@@ -72,6 +72,13 @@ def test_vector_data_get_bars_and_lines_instead_of_images(tmp_path):
     _check_figures(run, EXPECTED["vae"])
 
 
+def test_every_generative_model_has_an_example_config():
+    from neurona.config import load_config
+
+    for name in EXPECTED:
+        assert load_config(ROOT / "examples" / f"{name}.yaml").model.name == name
+
+
 # ---- the helpers -----------------------------------------------------------------------------------
 def _image_axes(fig):
     return [ax for ax in fig.axes if any(isinstance(a, AxesImage) for a in ax.get_children())]
