@@ -226,7 +226,10 @@ def summary(config: Annotated[Path, typer.Argument(help="YAML config of a run.")
 
     cfg = load_config(config)
     _, split, model = prepare(cfg)
-    console.print(str(model.summary((1, *split.X_train.shape[1:]))), markup=False, highlight=False)
+    shape = (1, *split.X_train.shape[1:])
+    if hasattr(model, "generator") and hasattr(model, "latent_dim"):  # a GAN runs its generator, from noise
+        shape = (1, model.latent_dim)
+    console.print(str(model.summary(shape)), markup=False, highlight=False)
 
 
 @app.command()
@@ -266,7 +269,8 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     if console.width < 110:  # narrow terminal or a pipe: one block per model, nothing squeezed into a column
         console.print(f"[bold]{title}[/]\n", highlight=False)
         for r in rows:
-            console.print(f"[bold]{r['name']}[/]: {r['description']}", highlight=False)
+            what = r["description"] + (f" (trains {r['trains']})" if r.get("trains") else "")
+            console.print(f"[bold]{r['name']}[/]: {what}", highlight=False)
             console.print("  options: " + ", ".join(f"{k}={v}" for k, v in r["options"].items()), highlight=False)
             if r["from_data"]:
                 console.print("  from the data: " + ", ".join(r["from_data"]), highlight=False)
@@ -280,7 +284,8 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     table.add_column("from the data", no_wrap=True)
     for r in rows:
         options = "\n".join(f"{k}={v}" for k, v in r["options"].items())
-        table.add_row(r["name"], r["description"], options, "\n".join(r["from_data"]))
+        what = r["description"] + (f" (trains {r['trains']})" if r.get("trains") else "")
+        table.add_row(r["name"], what, options, "\n".join(r["from_data"]))
     console.print(table)
 
 

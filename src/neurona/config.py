@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from neurona.errors import ConfigError
 
-LOSSES = ("cross_entropy", "nll", "bce", "bce_with_logits", "mse", "l1", "huber", "smooth_l1")
+LOSSES = ("cross_entropy", "nll", "bce", "bce_with_logits", "mse", "l1", "huber", "smooth_l1",
+          "elbo", "gan")  # the last two: a VAE's negative ELBO and the GAN game (neurona.generative)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam")
 SCHEDULES = ("step", "multistep", "exponential", "cosine", "cosine_warm_restarts", "linear", "onecycle", "plateau")
 FIGURES = ("learning_curves", "confusion_matrix", "roc", "decision_boundary", "regression", "histograms")
@@ -55,7 +56,7 @@ SCHEDULE_OPTIONS: dict[str, dict[str, tuple]] = {
                 "cooldown": _NONNEG_INT, "min_lr": _NONNEG, "monitor": ("str",)},
 }
 LOSS_OPTIONS = {"label_smoothing": _UNIT, "delta": _POS, "beta": _NONNEG, "ignore_index": ("int", None, None, True, True),
-                "reduction": ("choice", "mean", "sum")}
+                "reduction": ("choice", "mean", "sum"), "reconstruction": ("choice", "bce", "mse")}
 OPTIMIZER_OPTIONS = {"eps": _POS, "dampening": _NONNEG, "alpha": _UNIT, "rho": _UNIT, "lr_decay": _NONNEG,
                      "initial_accumulator_value": _NONNEG, "momentum_decay": _NONNEG, "amsgrad": ("bool",),
                      "maximize": ("bool",)}
@@ -229,6 +230,15 @@ class ReportConfig(_Strict):
     tensorboard_batch_loss: bool = False
 
 
+class GANConfig(_Strict):
+    """Options of GAN training (model.name gan or dcgan), as :func:`neurona.train.gan.train_gan` takes them."""
+
+    label_smoothing: float = Field(0.0, ge=0.0, lt=0.5)  # one-sided: the real label is 1 - label_smoothing
+    d_steps: int = Field(1, ge=1)  # discriminator steps per generator step (n_critic)
+    n_samples: int = Field(64, ge=1, le=1024)  # size of the fixed noise batch drawn after each sampled epoch
+    sample_every: int = Field(1, ge=1)  # keep the fixed-noise samples every this many epochs (and the last)
+
+
 class RunConfig(_Strict):
     name: str = Field("run", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$", max_length=100)
     seed: int = Field(0, ge=0)
@@ -247,6 +257,7 @@ class RunConfig(_Strict):
             raise ValueError(f"expected a section of fields (key: value lines), got {value!r}")
         return value
     report: ReportConfig = Field(default_factory=ReportConfig)
+    gan: GANConfig | None = None  # GAN runs only
 
     @field_validator("loss", "optimizer", "schedule", mode="before")
     @classmethod
@@ -326,8 +337,10 @@ def validate_config(data: Any, source: str = "config") -> RunConfig:
     """A RunConfig from a dict, or ConfigError listing every invalid field by its path."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of fields (seed, data, model, ...), got {type(data).__name__}")
+    from neurona.generative.kinds import with_implied_loss
+
     try:
-        return RunConfig.model_validate(data)
+        return RunConfig.model_validate(with_implied_loss(data))
     except ValidationError as e:
         problems = "\n  ".join(_describe(err) for err in e.errors())
         raise ConfigError(f"{source} is invalid:\n  {problems}") from None

@@ -17,6 +17,7 @@ import neurona as nr
 from neurona import nn, optim
 from neurona.config import RunConfig, dump_config, validate_config
 from neurona.errors import ConfigError, DatasetError, ShapeError, fmt_shape
+from neurona.generative.kinds import generative_kind
 from neurona.train.callbacks.base import Callback, monitor_mode
 
 LOSS_CLASSES = {
@@ -174,6 +175,14 @@ def n_outputs_for(config: RunConfig, bundle: Any) -> int:
 
 def prepare(config: RunConfig, quick: bool = False):
     """Everything a run needs, built and cross-checked before any training starts."""
+    if generative_kind(config) is not None:  # autoencoders, VAEs and GANs: neurona.generative
+        from neurona.generative.prepare import prepare_generative
+
+        p = prepare_generative(config, quick)
+        return p.bundle, p.split, p.model
+    if config.loss.name in ("elbo", "gan"):
+        raise ConfigError(f"loss: {config.loss.name!r} is the loss of a VAE or a GAN, not of model "
+                          f"{config.model.name or 'layers'}; use cross_entropy or mse")
     nr.manual_seed(config.seed)
     bundle, split = load_split(config, quick)
     if config.loss.name in ("mse", "l1", "huber", "smooth_l1") and bundle.task == "classification":
@@ -285,6 +294,13 @@ def run(config: RunConfig | dict | None, out: str | Path = "runs", quick: bool =
             _shared_resume({"path": str(run_dir), "config": config.model_dump(mode="json"), "quick": quick})
     else:
         config = validate_config(config) if isinstance(config, dict) else config
+    if generative_kind(config) is not None:  # autoencoders, VAEs and GANs have their own loop and report
+        if world is not None:
+            raise ConfigError(f"model.name: {config.model.name!r} trains in one process; data-parallel training "
+                              "(mpirun) covers supervised models only")
+        from neurona.generative.run import run_generative
+
+        return run_generative(config, out, quick, verbose, console, resume=run_dir if resume is not None else None)
     bundle, split, model = prepare(config, quick)
     loss = build_loss(config)
     optimizer = build_optimizer(config, model.parameters())
@@ -422,6 +438,11 @@ def open_run(run_dir: str | Path):
             "died", "interrupted", "failed") else "; train it again"
         raise ConfigError(f"{run_dir} did not complete (status: {status['status']}){hint}")
     config = validate_config(_read_yaml(run_dir / "config.yaml"), str(run_dir / "config.yaml"))
+    if generative_kind(config) is not None:
+        from neurona.generative.run import open_generative
+
+        p, generative_trainer = open_generative(config, run_dir)
+        return config, p.bundle, p.split, p.model, generative_trainer
     bundle, split, model = prepare(config)
     load(run_dir / "model.safetensors", model=model)
     trainer = Trainer(model, build_loss(config), build_optimizer(config, model.parameters()),
@@ -430,7 +451,11 @@ def open_run(run_dir: str | Path):
 
 
 def evaluate_run(run_dir: str | Path, split_name: str = "test") -> dict[str, float]:
-    _, _, split, _, trainer = open_run(run_dir)
+    config, _, split, _, trainer = open_run(run_dir)
+    if generative_kind(config) is not None:
+        from neurona.generative.run import evaluate_generative
+
+        return evaluate_generative(config, Path(run_dir), split_name)
     data = getattr(split, split_name, None)
     if data is None:
         raise ConfigError(f"--split {split_name}: this run has no {split_name} data")
@@ -450,7 +475,10 @@ def predict_run(run_dir: str | Path, csv_path: str | Path, header: bool | None =
     csv_path = Path(csv_path)
     if not csv_path.exists():
         raise FileNotFoundError(f"input file {csv_path} does not exist")
-    _, bundle, split, _, trainer = open_run(run_dir)
+    config, bundle, split, _, trainer = open_run(run_dir)
+    if generative_kind(config) is not None:
+        raise ConfigError(f"predict: {run_dir} is a {config.model.name} run, which has no predictions to print; "
+                          "use neurona evaluate (and its report.html)")
     expected = int(np.prod(split.X_train.shape[1:]))
     X = read_feature_csv(csv_path, expected, bundle.feature_names, header)
     if split.scaler is not None:

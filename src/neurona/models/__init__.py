@@ -26,6 +26,7 @@ import difflib
 import inspect
 
 from neurona.errors import ConfigError
+from neurona.generative.kinds import KINDS
 from neurona.models.autoencoder import VAE, ConvAutoencoder, DenseAutoencoder, vae_loss
 from neurona.models.conv1d import Conv1dNet
 from neurona.models.convnet import ConvNet
@@ -100,6 +101,8 @@ __all__ = [
 
 FROM_DATA = ("num_classes", "in_channels", "input_size", "input_dim", "input_features")
 """Arguments that ``neurona train`` fills in from the dataset when a config leaves them out."""
+FROM_DATA_GAN = {"gan": ("data_dim",), "dcgan": ("channels", "image_size")}
+"""The same for the GANs (neurona.generative.prepare): the size of a sample, or the images' shape."""
 
 
 def describe_models() -> list[dict]:
@@ -110,7 +113,7 @@ def describe_models() -> list[dict]:
     for name, cls in MODELS.items():
         options, from_data = {}, []
         for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
-            if param.name in FROM_DATA:
+            if param.name in FROM_DATA or param.name in FROM_DATA_GAN.get(name, ()):
                 from_data.append(param.name)
             elif name == "mlp" and param.name == "widths":
                 options["hidden"] = [32]
@@ -121,4 +124,10 @@ def describe_models() -> list[dict]:
         doc = (cls.__doc__ or "").strip().splitlines()
         rows.append({"name": name, "class": cls.__name__, "description": doc[0].rstrip(":").replace("``", "") if doc else "",
                      "options": options, "from_data": from_data})
+        kind = KINDS.get(name)
+        if kind is not None:  # generative: the task and the loss follow from the model
+            rows[-1]["trains"] = {"autoencoder": "on its own input (targets = inputs); loss: mse (default), l1, "
+                                                 "huber, smooth_l1 or bce",
+                                  "vae": "on its own input; loss: elbo (implied; options beta, reconstruction)",
+                                  "gan": "without targets; loss: gan (implied); options in the gan: section"}[kind]
     return rows

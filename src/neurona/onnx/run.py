@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from neurona.errors import ConfigError
+from neurona.generative.kinds import generative_kind
 from neurona.onnx.export import DEFAULT_OPSET, export
 from neurona.tensor import Tensor, no_grad
 
@@ -28,14 +29,20 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike | None = No
     if fmt not in FORMATS:
         raise ConfigError(f"--format: {fmt!r} is not supported; formats: {', '.join(FORMATS)}")
     run_dir = Path(run_dir)
-    _, _, split, model, _ = open_run(run_dir)
+    config, _, split, model, _ = open_run(run_dir)
+    example, rows = split.X_train[:1], split.X_test if split.X_test is not None and len(split.X_test) else split.X_train
+    kind = generative_kind(config)
+    if kind == "vae":
+        raise ConfigError(f"export: {run_dir} is a VAE, which returns (reconstruction, mu, logvar); ONNX export "
+                          "covers models with one output (autoencoders, GAN generators)")
+    if kind == "gan":  # the generator: noise (n, latent_dim) -> samples
+        example, rows = model.noise(1, np.random.default_rng(0)).numpy(), model.noise(8, np.random.default_rng(1)).numpy()
     path = Path(output) if output is not None else run_dir / "model.onnx"
-    export(model, split.X_train[:1], path, opset=opset)
+    export(model, example, path, opset=opset)
     try:
         import onnxruntime
     except ImportError:
         return path, None
-    rows = split.X_test if split.X_test is not None and len(split.X_test) else split.X_train
     x = np.ascontiguousarray(rows[:8])
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(None, {session.get_inputs()[0].name: x})[0]
