@@ -23,6 +23,7 @@ IMAGES = ROOT / "docs" / "images"
 # picture: (the neurona command that makes the run, the report sections to capture)
 SHOTS: dict[str, tuple[list[str], list[str]]] = {
     "report-lenet5.png": (["train", "examples/digits_lenet5.yaml"], ["What this model learned"]),
+    "report-vae.png": (["train", "examples/vae.yaml"], ["Reconstructions", "VAE samples"]),
     "report-cartpole-dqn.png": (["rl", "train", "CartPole-v1", "--agent", "dqn", "--seed", "0"],
                                 ["Result", "One greedy episode"]),
 }

@@ -65,7 +65,8 @@ def test_classifier_figures_follow_the_rule_at_any_quality():
 
 
 @pytest.mark.parametrize("config", ["iris.yaml", "spiral.yaml", "digits_lenet5.yaml", "sine_lstm.yaml",
-                                    "waveforms_conv1d.yaml", "reg_plane.yaml", "boston_housing.yaml"])
+                                    "waveforms_conv1d.yaml", "reg_plane.yaml", "boston_housing.yaml", "vae.yaml",
+                                    "gan.yaml"])
 def test_every_figure_of_a_run_report_follows_the_rule(config, tmp_path):
     with checked_figures() as found:
         run(load_config(ROOT / "examples" / config), out=tmp_path, quick=True, verbose=0)
