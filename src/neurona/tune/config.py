@@ -207,9 +207,26 @@ def validate_tune_config(data: Any, source: str = "config") -> TuneConfig:
             if entry.kind not in ("choice", "int") or entry.log:
                 problems.append(f"search.{path}: the grid sampler needs a finite list of values; write it as "
                                 "{choice: [...]} (or a linear int range)")
+    if not problems:
+        problems += _generative_problems(data, tune)
     if problems:
         raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
     return TuneConfig(data, search, tune)
+
+
+def _generative_problems(data: dict, tune: Any) -> list[str]:
+    """What a generative run cannot tune: a GAN has no validation loss to minimise (its two losses pull
+    against each other); autoencoders tune on a holdout split, not folds."""
+    from neurona.generative.kinds import KINDS
+
+    model = data.get("model") if isinstance(data.get("model"), dict) else {}
+    kind = KINDS.get(model["name"]) if isinstance(model.get("name"), str) and "layers" not in model else None
+    if kind == "gan":
+        return ["model.name: a GAN cannot be tuned by neurona tune: its D and G losses pull against each other, so "
+                "no validation number says which trial is better; train GAN configs with neurona train"]
+    if kind is not None and tune is not None and tune.cv:
+        return [f"tune.cv: {model.get('name')} is tuned on a holdout split; remove cv and keep data.val > 0"]
+    return []
 
 
 def load_tune_config(path: str | Path, overrides: list[str] | None = None) -> TuneConfig:

@@ -104,10 +104,13 @@ def run_trial(trial: Any, tc: TuneConfig, study_dir: Path, claimed: Any = None) 
 
 def _holdout(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder) -> float:
     from neurona.experiment import prepare
+    from neurona.generative.kinds import generative_kind
     from neurona.io import save
     from neurona.report.run_report import write_run_report
     from neurona.train import Diagnostics, OptunaPruning
 
+    if generative_kind(config) is not None:  # an autoencoder or a VAE (GANs are refused by the tune config)
+        return _holdout_reconstruction(trial, tc, config, folder)
     bundle, split, model = prepare(config)
     split = _without_test(split)
     if len(split.X_val) == 0:
@@ -133,6 +136,47 @@ def _holdout(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder)
     save(model, folder.file("model.safetensors"), optimizer=optimizer,
          extra={"config": config.model_dump(mode="json"), "metrics": metrics})
     write_run_report(folder, config, bundle, split, model, trainer, history, metrics, diagnostics)
+    value = float(metrics["val"][tc.tune.metric.removeprefix("val_")])
+    folder.status("completed", metrics={"train": metrics["train"], "val": metrics["val"]}, value=value)
+    return value
+
+
+def _holdout_reconstruction(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder) -> float:
+    """One trial of an autoencoder or VAE: trained to reconstruct its inputs, judged on the validation
+    split's reconstruction loss (or another logged ``val_`` metric), with its generative report."""
+    from neurona.data import TensorDataset
+    from neurona.generative.prepare import prepare_generative
+    from neurona.generative.run import _trainer as generative_trainer
+    from neurona.generative.run import reconstruction_metrics
+    from neurona.io import save
+    from neurona.report.generative_report import write_generative_report
+    from neurona.train import OptunaPruning
+
+    p = prepare_generative(config)
+    split = _without_test(p.split)
+    if len(split.X_val) == 0:
+        raise ConfigError("data.val: tuning needs a validation split (val > 0)")
+    trainer = generative_trainer(config, p)
+    trainer.console = folder.console
+    _check_metric(tc.tune.metric, trainer)
+    callbacks, early = _callbacks(config, trainer.optimizer, len(split.X_train), True)
+    fit_started = time.perf_counter()
+    try:
+        history = trainer.fit(TensorDataset(split.X_train, split.X_train), val=TensorDataset(split.X_val, split.X_val),
+                              epochs=config.training.epochs, batch_size=config.training.batch_size,
+                              callbacks=[*callbacks, OptunaPruning(trial, tc.tune.metric)], verbose=0, seed=config.seed)
+    finally:
+        trial.set_user_attr("train_seconds", round(time.perf_counter() - fit_started, 4))
+        trial.set_user_attr("epochs_run", len(trainer.history))
+        folder.write_text("history.csv", trainer.history.to_csv())
+    best_epoch = early.best_epoch + 1 if early is not None and early.best_epoch >= 0 else len(history)
+    trial.set_user_attr("best_epoch", best_epoch)
+    metrics = {"train": reconstruction_metrics(trainer, split.X_train), "val": reconstruction_metrics(trainer, split.X_val),
+               "epochs_run": len(history), "best_epoch": best_epoch}
+    folder.write_json("metrics.json", metrics)
+    save(p.model, folder.file("model.safetensors"), extra={"config": config.model_dump(mode="json"), "metrics": metrics,
+                                                          "kind": p.kind})
+    write_generative_report(folder, config, p, history, metrics, trainer)
     value = float(metrics["val"][tc.tune.metric.removeprefix("val_")])
     folder.status("completed", metrics={"train": metrics["train"], "val": metrics["val"]}, value=value)
     return value

@@ -8,6 +8,7 @@ as an ordinary config that ``neurona train`` accepts, and ``report.html`` tells 
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -204,12 +205,15 @@ def final_config(tc: TuneConfig, best: Any) -> tuple[dict, dict]:
 def retrain_and_test(retrain: dict, study_dir: Path) -> tuple[Path, dict]:
     """Train the final model on train + validation and evaluate it once on the test split."""
     from neurona.experiment import build_loss, build_optimizer, build_schedule, prepare
+    from neurona.generative.kinds import generative_kind
     from neurona.io import save
     from neurona.report.run_report import write_run_report
     from neurona.runs import RunFolder
     from neurona.train import Diagnostics, Trainer
 
     config = validate_config(retrain, "final config")
+    if generative_kind(config) is not None:  # an autoencoder or VAE: its own run, with its generative report
+        return _retrain_generative(config, study_dir)
     folder = RunFolder(study_dir, "final", Console(record=True, file=io.StringIO()))
     with folder:
         folder.write_text("config.yaml", dump_config(config))
@@ -235,6 +239,17 @@ def retrain_and_test(retrain: dict, study_dir: Path) -> tuple[Path, dict]:
         write_run_report(folder, config, bundle, split, model, trainer, history, metrics, diagnostics)
         folder.status("completed", metrics={"train": metrics["train"], "test": metrics["test"]})
     return folder.path, metrics
+
+
+def _retrain_generative(config: Any, study_dir: Path) -> tuple[Path, dict]:
+    from neurona.generative.run import run_generative
+
+    if config.data.test == 0:
+        raise ConfigError("data.test: the config has no test split (test: 0), so the final model cannot be tested")
+    final = config.model_copy(update={"name": "final"})
+    path = run_generative(final, out=study_dir, verbose=0, console=Console(record=True, file=io.StringIO()))
+    metrics = json.loads((path / "metrics.json").read_text())
+    return path, metrics
 
 
 def finish(tc: TuneConfig, study: Any, study_dir: Path, url: str, console: Console, invocation: str,
