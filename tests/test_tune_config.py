@@ -96,3 +96,14 @@ def test_grid_space_lists_every_value():
                                                                                                        "step": 8}},
                                      {"sampler": "grid"}))
     assert grid_space(tc.search) == {"model.hidden": ["[8]", "[16]"], "training.batch_size": [8, 16, 24]}
+
+
+def test_the_worker_module_starts_without_runpy_warnings():
+    """`neurona tune --workers K` starts `python -m neurona.tune.worker`; importing the package must not
+    import the worker first (runpy would warn in every worker's output)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "neurona.tune.worker", "--help"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "RuntimeWarning" not in done.stderr, done.stderr[-2000:]

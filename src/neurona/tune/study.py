@@ -29,7 +29,6 @@ from neurona.io.atomic import atomic_write_bytes
 from neurona.tune.config import TuneConfig
 from neurona.tune.space import decode
 from neurona.tune.storage import GRACE_S, HEARTBEAT_S, default_url, make_storage
-from neurona.tune.worker import INVOCATION, make_pruner, make_sampler, run_worker
 
 
 @dataclass
@@ -104,6 +103,8 @@ def tune(tc: TuneConfig, out: str | Path = "runs", study_name: str | None = None
     """
     import optuna
 
+    from neurona.tune import worker  # here, not at the top: `python -m neurona.tune.worker` imports this package first
+
     console = console or Console()
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
@@ -125,7 +126,7 @@ def tune(tc: TuneConfig, out: str | Path = "runs", study_name: str | None = None
     store = make_storage(url, heartbeat_s or HEARTBEAT_S, grace_s or GRACE_S)
     direction = tc.tune.resolved_direction
     study = optuna.create_study(study_name=study_name, storage=store, direction=direction, load_if_exists=True,
-                                sampler=make_sampler(tc, 0), pruner=make_pruner(tc))
+                                sampler=worker.make_sampler(tc, 0), pruner=worker.make_pruner(tc))
     if study.direction.name.lower() != direction:
         raise ConfigError(f"tune.direction: study {study_name!r} already exists and was created to "
                           f"{study.direction.name.lower()}; this config asks to {direction}")
@@ -142,7 +143,7 @@ def tune(tc: TuneConfig, out: str | Path = "runs", study_name: str | None = None
                 view.update(trials_table(study), refresh=True)
 
         if workers == 1:
-            run_worker(tc, study_dir, url, study_name, invocation, target, seed + before, timeout, heartbeat_s,
+            worker.run_worker(tc, study_dir, url, study_name, invocation, target, seed + before, timeout, heartbeat_s,
                        grace_s, on_trial=refresh)
         else:
             _run_processes(config_path, study_dir, url, study_name, invocation, target, seed + before, timeout,
@@ -254,6 +255,7 @@ def _retrain_generative(config: Any, study_dir: Path) -> tuple[Path, dict]:
 
 def finish(tc: TuneConfig, study: Any, study_dir: Path, url: str, console: Console, invocation: str,
            elapsed: float) -> TuneResult:
+    from neurona.tune import worker
     from neurona.tune.report import write_study_report
 
     states: dict[str, int] = {}
@@ -280,7 +282,7 @@ def finish(tc: TuneConfig, study: Any, study_dir: Path, url: str, console: Conso
     if test_metrics:
         console.print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in test_metrics.items()))
     console.print(f"best config: {best_path}\n[green]Study report:[/] {report}")
-    ours = sum(1 for t in study.trials if t.user_attrs.get(INVOCATION) == invocation)
+    ours = sum(1 for t in study.trials if t.user_attrs.get(worker.INVOCATION) == invocation)
     states["this_run"] = ours
     return TuneResult(study_dir, study.study_name, url, best.value, decode(tc.search, best.params), test_metrics,
                       report, best_path, final_dir, states, round(elapsed, 2))
