@@ -265,12 +265,15 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
+
+    def what(r: dict) -> str:
+        return r["description"] + (f" (trains {r['trains']})" if r.get("trains") else "")
+
     title = "neurona models (config: model: {name: ..., option: value})"
     if console.width < 110:  # narrow terminal or a pipe: one block per model, nothing squeezed into a column
         console.print(f"[bold]{title}[/]\n", highlight=False)
         for r in rows:
-            what = r["description"] + (f" (trains {r['trains']})" if r.get("trains") else "")
-            console.print(f"[bold]{r['name']}[/]: {what}", highlight=False)
+            console.print(f"[bold]{r['name']}[/]: {what(r)}", highlight=False)
             console.print("  options: " + ", ".join(f"{k}={v}" for k, v in r["options"].items()), highlight=False)
             if r["from_data"]:
                 console.print("  from the data: " + ", ".join(r["from_data"]), highlight=False)
@@ -284,8 +287,7 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     table.add_column("from the data", no_wrap=True)
     for r in rows:
         options = "\n".join(f"{k}={v}" for k, v in r["options"].items())
-        what = r["description"] + (f" (trains {r['trains']})" if r.get("trains") else "")
-        table.add_row(r["name"], what, options, "\n".join(r["from_data"]))
+        table.add_row(r["name"], what(r), options, "\n".join(r["from_data"]))
     console.print(table)
 
 

@@ -184,6 +184,7 @@ def roc_figure(
             f"got {fmt_shape(score.shape)}"
         )
     present = np.unique(true)
+    compact = corner = False  # many classes: averages + weakest classes, and a panel of AUC dots
     if score.ndim == 1:
         fig, (ax,) = _new_figure(1, panel_size=(6.8, 4.4))
         if present.size != 2:
@@ -235,7 +236,8 @@ def roc_figure(
             _auc_dots(dots, [names[j] for j in sorted(aucs)], [aucs[j] for j in sorted(aucs)],
                       [colors[j] for j in sorted(aucs)])
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="chance")
-    corner = score.ndim == 2 and len(fig.axes) == 2 and min(aucs.values()) >= ZOOM_ROC_ABOVE
+    if compact:
+        corner = min(aucs.values()) >= ZOOM_ROC_ABOVE
     if corner:  # every curve hugs the corner: show the corner, where they differ
         ax.set_xlim(-0.005, 0.3)
         ax.set_ylim(0.7, 1.005)
@@ -246,7 +248,7 @@ def roc_figure(
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
     ax.set_title(title or ("ROC, top-left corner" if corner
-                           else "ROC: averages and the weakest classes" if len(fig.axes) == 2 else "ROC"))
+                           else "ROC: averages and the weakest classes" if compact else "ROC"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)  # beside the curves, never on them
     return _finish(fig, path)

@@ -199,9 +199,11 @@ def learning_curves(
 def mark_epoch(fig: Figure, epoch: int, label: str) -> Figure:
     """A dashed vertical line at ``epoch`` (1-based) on every axes of ``fig``, named in the legend."""
     for ax in fig.axes:
+        below = _legend_is_below(ax)  # a line_figure's legend: it stays below the axes
+        before = len(ax.get_legend_handles_labels()[0])
         ax.axvline(epoch, color="#555555", linestyle="--", linewidth=1, label=label)
-        if hasattr(ax, "_neurona_legend_height"):  # a line_figure: its legend stays below the axes
-            _legend_below(ax, len(ax.get_legend_handles_labels()[0]))
+        if below:
+            _legend_below(ax, before + 1, grow_from=before)
         else:
             ax.legend()
     return fig
@@ -268,12 +270,24 @@ def line_figure(
     return _finish(fig, path)
 
 
-def _legend_below(ax: Axes, entries: int) -> None:
-    """A legend under the axes, two entries per row; the figure grows by the rows it takes."""
+LEGEND_ROW_INCHES = 0.24
+
+
+def _legend_below(ax: Axes, entries: int, grow_from: int = 0) -> None:
+    """A legend under the axes, two entries per row; the figure grows by the rows added since it held
+    ``grow_from`` entries."""
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(entries, 2), fontsize=9)
+    rows = math.ceil(entries / 2) - math.ceil(grow_from / 2)
     width, height = ax.figure.get_size_inches()
-    ax.figure.set_size_inches(width, height + 0.24 * math.ceil(entries / 2) - getattr(ax, "_neurona_legend_height", 0))
-    ax._neurona_legend_height = 0.24 * math.ceil(entries / 2)
+    ax.figure.set_size_inches(width, height + LEGEND_ROW_INCHES * rows)
+
+
+def _legend_is_below(ax: Axes) -> bool:
+    """Whether ``ax`` has a legend anchored under it (as :func:`_legend_below` places it)."""
+    legend = ax.get_legend()
+    if legend is None:
+        return False
+    return legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y1 < 0
 
 
 # --------------------------------------------------------------------------------------------------

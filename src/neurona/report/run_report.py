@@ -125,8 +125,8 @@ def confusion_caption(y: np.ndarray, predicted: np.ndarray, names: Any) -> str:
 
 def roc_caption(y: np.ndarray, proba: np.ndarray, names: Any) -> str:
     """What to read in the ROC figure, from the measured per-class AUCs."""
-    aucs = per_class_auc(y, proba)
-    if proba.shape[1] < COMPACT_ROC_CLASSES or not aucs:
+    aucs = per_class_auc(y, proba) if proba.shape[1] >= COMPACT_ROC_CLASSES else {}
+    if not aucs:
         return ("ROC curves and AUC: the closer a curve hugs the top-left corner, the better the scores "
                 "separate that class from the rest (the dashed diagonal is chance)")
     label = (lambda j: str(names[j])) if names is not None else str

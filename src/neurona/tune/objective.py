@@ -107,7 +107,7 @@ def _holdout(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder)
     from neurona.generative.kinds import generative_kind
     from neurona.io import save
     from neurona.report.run_report import write_run_report
-    from neurona.train import Diagnostics, OptunaPruning
+    from neurona.train import Diagnostics
 
     if generative_kind(config) is not None:  # an autoencoder or a VAE (GANs are refused by the tune config)
         return _holdout_reconstruction(trial, tc, config, folder)
@@ -118,24 +118,40 @@ def _holdout(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder)
     trainer, optimizer = _trainer(config, model, bundle.task, folder.console)
     _check_metric(tc.tune.metric, trainer)
     callbacks, early = _callbacks(config, optimizer, len(split.X_train), True)
-    pruning, diagnostics = OptunaPruning(trial, tc.tune.metric), Diagnostics()
-    fit_started = time.perf_counter()
-    try:
-        history = trainer.fit(split.train, val=split.val, epochs=config.training.epochs,
-                              batch_size=config.training.batch_size, callbacks=[diagnostics, *callbacks, pruning],
-                              verbose=0, seed=config.seed)
-    finally:
-        trial.set_user_attr("train_seconds", round(time.perf_counter() - fit_started, 4))
-        trial.set_user_attr("epochs_run", len(trainer.history))
-        folder.write_text("history.csv", trainer.history.to_csv())
-    best_epoch = early.best_epoch + 1 if early is not None and early.best_epoch >= 0 else len(history)
-    trial.set_user_attr("best_epoch", best_epoch)
+    diagnostics = Diagnostics()
+    history, best_epoch = _fit_trial(trial, tc, config, folder, trainer, split.train, split.val,
+                                     [diagnostics, *callbacks], early)
     metrics = {"train": trainer.evaluate(split.train), "val": trainer.evaluate(split.val),
                "epochs_run": len(history), "best_epoch": best_epoch}
     folder.write_json("metrics.json", metrics)
     save(model, folder.file("model.safetensors"), optimizer=optimizer,
          extra={"config": config.model_dump(mode="json"), "metrics": metrics})
     write_run_report(folder, config, bundle, split, model, trainer, history, metrics, diagnostics)
+    return _completed(tc, folder, metrics)
+
+
+def _fit_trial(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder, trainer: Any, train: Any,
+               val: Any, callbacks: list, early: Any) -> tuple[Any, int]:
+    """Train one holdout trial, reporting to Optuna for pruning; (history, best epoch). The history and the
+    timings are kept even when the trial is pruned or fails."""
+    from neurona.train import OptunaPruning
+
+    fit_started = time.perf_counter()
+    try:
+        history = trainer.fit(train, val=val, epochs=config.training.epochs, batch_size=config.training.batch_size,
+                              callbacks=[*callbacks, OptunaPruning(trial, tc.tune.metric)], verbose=0,
+                              seed=config.seed)
+    finally:
+        trial.set_user_attr("train_seconds", round(time.perf_counter() - fit_started, 4))
+        trial.set_user_attr("epochs_run", len(trainer.history))
+        folder.write_text("history.csv", trainer.history.to_csv())
+    best_epoch = early.best_epoch + 1 if early is not None and early.best_epoch >= 0 else len(history)
+    trial.set_user_attr("best_epoch", best_epoch)
+    return history, best_epoch
+
+
+def _completed(tc: TuneConfig, folder: TrialFolder, metrics: dict) -> float:
+    """Mark the trial folder completed and return the value Optuna minimises or maximises."""
     value = float(metrics["val"][tc.tune.metric.removeprefix("val_")])
     folder.status("completed", metrics={"train": metrics["train"], "val": metrics["val"]}, value=value)
     return value
@@ -150,7 +166,6 @@ def _holdout_reconstruction(trial: Any, tc: TuneConfig, config: RunConfig, folde
     from neurona.generative.run import reconstruction_metrics
     from neurona.io import save
     from neurona.report.generative_report import write_generative_report
-    from neurona.train import OptunaPruning
 
     p = prepare_generative(config)
     split = _without_test(p.split)
@@ -160,26 +175,15 @@ def _holdout_reconstruction(trial: Any, tc: TuneConfig, config: RunConfig, folde
     trainer.console = folder.console
     _check_metric(tc.tune.metric, trainer)
     callbacks, early = _callbacks(config, trainer.optimizer, len(split.X_train), True)
-    fit_started = time.perf_counter()
-    try:
-        history = trainer.fit(TensorDataset(split.X_train, split.X_train), val=TensorDataset(split.X_val, split.X_val),
-                              epochs=config.training.epochs, batch_size=config.training.batch_size,
-                              callbacks=[*callbacks, OptunaPruning(trial, tc.tune.metric)], verbose=0, seed=config.seed)
-    finally:
-        trial.set_user_attr("train_seconds", round(time.perf_counter() - fit_started, 4))
-        trial.set_user_attr("epochs_run", len(trainer.history))
-        folder.write_text("history.csv", trainer.history.to_csv())
-    best_epoch = early.best_epoch + 1 if early is not None and early.best_epoch >= 0 else len(history)
-    trial.set_user_attr("best_epoch", best_epoch)
+    history, best_epoch = _fit_trial(trial, tc, config, folder, trainer, TensorDataset(split.X_train, split.X_train),
+                                     TensorDataset(split.X_val, split.X_val), callbacks, early)
     metrics = {"train": reconstruction_metrics(trainer, split.X_train), "val": reconstruction_metrics(trainer, split.X_val),
                "epochs_run": len(history), "best_epoch": best_epoch}
     folder.write_json("metrics.json", metrics)
     save(p.model, folder.file("model.safetensors"), extra={"config": config.model_dump(mode="json"), "metrics": metrics,
                                                           "kind": p.kind})
     write_generative_report(folder, config, p, history, metrics, trainer)
-    value = float(metrics["val"][tc.tune.metric.removeprefix("val_")])
-    folder.status("completed", metrics={"train": metrics["train"], "val": metrics["val"]}, value=value)
-    return value
+    return _completed(tc, folder, metrics)
 
 
 def _cross_validate(trial: Any, tc: TuneConfig, config: RunConfig, folder: TrialFolder) -> float:
