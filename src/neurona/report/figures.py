@@ -270,24 +270,19 @@ def line_figure(
     return _finish(fig, path)
 
 
-LEGEND_ROW_INCHES = 0.24
-
-
-def _legend_below(ax: Axes, entries: int, grow_from: int = 0) -> None:
-    """A legend under the axes, two entries per row; the figure grows by the rows added since it held
-    ``grow_from`` entries."""
+def _legend_below(ax: Axes, entries: int, grow_from: int = 0, row_inches: float = 0.24) -> None:
+    """A legend under the axes, two entries per row; the figure grows by ``row_inches`` per row added since
+    it held ``grow_from`` entries."""
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(entries, 2), fontsize=9)
     rows = math.ceil(entries / 2) - math.ceil(grow_from / 2)
     width, height = ax.figure.get_size_inches()
-    ax.figure.set_size_inches(width, height + LEGEND_ROW_INCHES * rows)
+    ax.figure.set_size_inches(width, height + row_inches * rows)
 
 
 def _legend_is_below(ax: Axes) -> bool:
     """Whether ``ax`` has a legend anchored under it (as :func:`_legend_below` places it)."""
     legend = ax.get_legend()
-    if legend is None:
-        return False
-    return legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y1 < 0
+    return legend is not None and legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).y1 < 0
 
 
 # --------------------------------------------------------------------------------------------------
